@@ -1,0 +1,159 @@
+"""Reference data in the database: organisations, the category catalogue, time limits, workers, holidays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from civicgrid.adapters.calendar import YearSchedule
+from civicgrid.adapters.db.tables import (
+    categories,
+    holiday_schedules,
+    major_categories,
+    organisations,
+    time_limits,
+    worker_grids,
+    workers,
+)
+from civicgrid.demo.people import WorkerSpec
+from civicgrid.domain.catalogue import Catalogue, Urgency, parse_catalogue
+from civicgrid.domain.deadlines import TimeLimit
+
+
+class ReferenceRepository:
+    """Reads and writes reference data. Never commits."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -------------------------------------------------------------- catalogue
+    def save_catalogue(self, catalogue: Catalogue) -> None:
+        """Insert organisations, major categories and categories that are not stored yet (by code)."""
+        for table, items in (
+            (organisations, catalogue.organisations),
+            (major_categories, catalogue.majors),
+            (categories, catalogue.categories),
+        ):
+            known = set(self.conn.execute(sa.select(table.c.code)).scalars())
+            rows = [_row(item) for item in items if item.code not in known]
+            if rows:
+                self.conn.execute(sa.insert(table), rows)
+
+    def catalogue(self) -> Catalogue:
+        """The catalogue as stored (an administrator may have changed it since init)."""
+        orgs = [_doc(r) for r in self.conn.execute(sa.select(organisations).order_by(organisations.c.code))]
+        majors = [
+            _doc(r) for r in self.conn.execute(sa.select(major_categories).order_by(major_categories.c.code))
+        ]
+        cats = [_doc(r) for r in self.conn.execute(sa.select(categories).order_by(categories.c.code))]
+        return parse_catalogue({"organisations": orgs}, {"majors": majors, "categories": cats})
+
+    def save_time_limits(
+        self, limits: dict[tuple[str, Urgency], TimeLimit], *, replace: bool = False
+    ) -> None:
+        """Store category x urgency limits; existing pairs are kept unless ``replace``."""
+        known = {
+            (c, u)
+            for c, u in self.conn.execute(sa.select(time_limits.c.category_code, time_limits.c.urgency))
+        }
+        for (code, urgency), limit in limits.items():
+            values = {"category_code": code, "urgency": urgency.value, "limit": str(limit)}
+            if (code, urgency.value) not in known:
+                self.conn.execute(sa.insert(time_limits).values(**values))
+            elif replace:
+                self.conn.execute(
+                    sa.update(time_limits)
+                    .where(time_limits.c.category_code == code, time_limits.c.urgency == urgency.value)
+                    .values(limit=str(limit))
+                )
+
+    def time_limit(self, category_code: str, urgency: Urgency) -> TimeLimit | None:
+        """The configured limit of a category x urgency pair."""
+        text = self.conn.execute(
+            sa.select(time_limits.c.limit).where(
+                time_limits.c.category_code == category_code, time_limits.c.urgency == urgency.value
+            )
+        ).scalar()
+        return TimeLimit.parse(text) if text else None
+
+    def time_limits(self) -> dict[tuple[str, str], TimeLimit]:
+        """Every configured limit."""
+        q = sa.select(time_limits.c.category_code, time_limits.c.urgency, time_limits.c.limit)
+        return {(c, u): TimeLimit.parse(text) for c, u, text in self.conn.execute(q)}
+
+    # ---------------------------------------------------------------- workers
+    def save_workers(self, specs: Sequence[WorkerSpec]) -> None:
+        """Insert workers with the grids they serve."""
+        if not specs:
+            return
+        self.conn.execute(
+            sa.insert(workers),
+            [
+                {
+                    "code": w.code,
+                    "name": w.name,
+                    "phone": w.phone,
+                    "kind": str(w.kind),
+                    "org_code": w.org_code,
+                    "active": True,
+                }
+                for w in specs
+            ],
+        )
+        self.conn.execute(
+            sa.insert(worker_grids),
+            [{"worker_code": w.code, "grid_code": g} for w in specs for g in w.grid_codes],
+        )
+
+    def workers_of_grid(self, grid_code: str) -> list[dict[str, Any]]:
+        """Active workers serving a grid: full-time first."""
+        q = (
+            sa.select(workers.c.code, workers.c.name, workers.c.kind, workers.c.org_code)
+            .join(worker_grids, worker_grids.c.worker_code == workers.c.code)
+            .where(worker_grids.c.grid_code == grid_code, workers.c.active.is_(True))
+            .order_by(workers.c.kind, workers.c.code)
+        )
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    # --------------------------------------------------------------- calendar
+    def save_holiday_schedule(self, schedule: YearSchedule, now: datetime) -> None:
+        """Store (or replace) one year's official schedule."""
+        self.conn.execute(sa.delete(holiday_schedules).where(holiday_schedules.c.year == schedule.year))
+        self.conn.execute(
+            sa.insert(holiday_schedules).values(
+                year=schedule.year,
+                holidays=sorted(d.isoformat() for d in schedule.holidays),
+                workdays=sorted(d.isoformat() for d in schedule.workdays),
+                loaded_at=now,
+            )
+        )
+
+    def holiday_schedules(self) -> dict[int, YearSchedule]:
+        """Every loaded official schedule by year."""
+        return {
+            r.year: YearSchedule(r.year, _dates(r.holidays), _dates(r.workdays))
+            for r in self.conn.execute(sa.select(holiday_schedules))
+        }
+
+
+def _row(item: Any) -> dict[str, Any]:
+    row = asdict(item)
+    for key, value in row.items():
+        if isinstance(value, tuple):
+            row[key] = list(value)
+    return row
+
+
+def _doc(row: Any) -> dict[str, Any]:
+    doc = dict(row._mapping)
+    doc.pop("active", None)
+    return doc
+
+
+def _dates(values: Iterable[str]) -> frozenset[date]:
+    return frozenset(date.fromisoformat(v) for v in values)

@@ -1,0 +1,114 @@
+"""The composition root: settings, engine, unit of work, locator, calendar and clock are built here only.
+
+Entry points (CLI, API, pages) call ``bootstrap``; tests swap parts by passing them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine, make_url
+
+from civicgrid.adapters.calendar import ChinaWorkCalendar
+from civicgrid.adapters.db import schema
+from civicgrid.adapters.db.engine import BadDatabaseURL, make_engine
+from civicgrid.adapters.db.unit_of_work import UnitOfWork
+from civicgrid.config import Settings
+from civicgrid.domain.deadlines import TimeLimit, WorkingHours
+from civicgrid.domain.errors import N_, DomainError
+from civicgrid.services.deadline_policy import CalendarDeadlines
+from civicgrid.services.locating import Locator
+
+
+class DatabaseMissing(DomainError):
+    code = "database_missing"
+    message = N_("There is no database at {url}; create it with 'civicgrid init' (or 'civicgrid demo').")
+
+
+class SchemaOutdated(DomainError):
+    code = "schema_outdated"
+    message = N_("The database at {url} has no civicgrid schema or an older one; run 'civicgrid init'.")
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """Everything a use case needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    locator: Locator
+    deadlines: CalendarDeadlines
+    clock: Callable[[], datetime]
+
+    def uow(self) -> UnitOfWork:
+        """A fresh unit of work (one transaction)."""
+        return UnitOfWork(self.engine)
+
+    def reload_calendar(self) -> None:
+        """Pick up official holiday schedules an administrator loaded into the database."""
+        with self.uow() as u:
+            self.deadlines.calendar = ChinaWorkCalendar(u.reference.holiday_schedules())
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    create: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> App:
+    """Build the application. ``create`` makes or upgrades the schema; otherwise it must be current."""
+    settings = settings or Settings()
+    url = database_url or settings.database_url
+    _refuse_missing_sqlite_file(url, create)
+    engine = make_engine(url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    try:
+        if create:
+            schema.upgrade(engine)
+        elif schema.current_revision(engine) != schema.head_revision():
+            raise SchemaOutdated(url=_safe(url))
+    except Exception:
+        engine.dispose()
+        raise
+    hours = WorkingHours.parse(settings.working_hours, tz=settings.timezone)
+    app = App(
+        settings=settings,
+        engine=engine,
+        locator=Locator(),
+        deadlines=CalendarDeadlines(ChinaWorkCalendar(), hours, TimeLimit.parse(settings.accept_limit)),
+        clock=clock,
+    )
+    app.reload_calendar()
+    return app
+
+
+def _refuse_missing_sqlite_file(url: str, create: bool) -> None:
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise BadDatabaseURL(url=url) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.exists():
+            raise DatabaseMissing(url=_safe(url))
+
+
+def _safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

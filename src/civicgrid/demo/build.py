@@ -1,0 +1,130 @@
+"""Build the demo district into a database: map, catalogue, people and simulated case history."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from civicgrid.adapters.db.tables import meta
+from civicgrid.bootstrap import App
+from civicgrid.domain.case_types import AreaChain
+from civicgrid.domain.cases import Case
+from civicgrid.domain.catalogue import Urgency
+from civicgrid.domain.deadlines import TimeLimit
+from civicgrid.domain.geography import Level
+from civicgrid.domain.time_limits import default_limit
+
+DEMO_KEY = "demo"
+BATCH = 1000
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What a demo database was built from; a rerun with the same spec reuses it."""
+
+    seed: int
+    cases: int
+
+    def to_json(self) -> str:
+        return json.dumps({"seed": self.seed, "cases": self.cases})
+
+
+def existing_demo(app: App) -> DemoSpec | None:
+    """The spec of the demo already in this database, if any."""
+    with app.engine.connect() as conn:
+        raw = conn.execute(sa.select(meta.c.value).where(meta.c.key == DEMO_KEY)).scalar()
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return DemoSpec(seed=int(data["seed"]), cases=int(data["cases"]))
+
+
+def build_demo(
+    app: App, spec: DemoSpec, progress: Progress, *, end: datetime | None = None
+) -> dict[str, int]:
+    """Fill an empty database with the demo district and ``spec.cases`` cases of history."""
+    from civicgrid.demo.district import generate_district
+    from civicgrid.demo.people import generate_people
+    from civicgrid.demo.workload import MicrogridSite, WorkerRef, simulate
+    from civicgrid.services.grids import import_areas
+    from civicgrid.services.reference import seed_reference_data
+
+    progress("map", 0, 1)
+    areas = generate_district(seed=spec.seed)
+    import_areas(uow=app.uow, areas=areas)
+    progress("map", 1, 1)
+
+    seed_reference_data(uow=app.uow)
+    with app.uow() as u:
+        catalogue = u.reference.catalogue()
+        limits = u.reference.time_limits()
+    grid_codes = [a.code for a in areas if a.level is Level.GRID]
+    people = generate_people(grid_codes, catalogue.organisations, seed=spec.seed)
+    with app.uow() as u:
+        u.reference.save_workers(people)
+        u.commit()
+    progress("people", len(people), len(people))
+
+    by_code = {a.code: a for a in areas}
+    sites = []
+    for a in areas:
+        if a.level is Level.MICROGRID:
+            grid = by_code[a.parent_code or ""]
+            community = by_code[grid.parent_code or ""]
+            chain = AreaChain(a.code, grid.code, community.code, community.parent_code or "")
+            sites.append(MicrogridSite(chain=chain, polygon=a.geometry))
+    workers_by_grid: dict[str, list[WorkerRef]] = defaultdict(list)
+    for w in people:
+        for g in w.grid_codes:
+            workers_by_grid[g].append(
+                WorkerRef(code=w.code, name=w.name, org_code=w.org_code, kind=str(w.kind))
+            )
+
+    def limit_of(code: str, urgency: Urgency) -> TimeLimit:
+        found = limits.get((code, urgency.value))
+        return found or default_limit(catalogue.category(code).limit_class, urgency)
+
+    end = end or app.clock()
+    stream = simulate(
+        count=spec.cases,
+        seed=spec.seed,
+        end=end,
+        days=365,
+        sites=sites,
+        catalogue=catalogue,
+        limits=limit_of,
+        deadlines=app.deadlines,
+        workers_by_grid=workers_by_grid,
+    )
+    stored = 0
+    batch: list[Case] = []
+    progress("cases", 0, spec.cases)
+    for case in stream:
+        batch.append(case)
+        if len(batch) >= BATCH:
+            stored += _store(app, batch)
+            batch = []
+            progress("cases", stored, spec.cases)
+    stored += _store(app, batch)
+    progress("cases", stored, spec.cases)
+    with app.uow() as u:
+        u.conn.execute(sa.delete(meta).where(meta.c.key == DEMO_KEY))
+        u.conn.execute(sa.insert(meta).values(key=DEMO_KEY, value=spec.to_json()))
+        u.commit()
+    return {"areas": len(areas), "workers": len(people), "cases": stored}
+
+
+def _store(app: App, batch: list[Case]) -> int:
+    if not batch:
+        return 0
+    with app.uow() as u:
+        u.cases.add_many(batch)
+        u.commit()
+    return len(batch)

@@ -1,0 +1,1 @@
+"""The pure domain: grid map rules, the case lifecycle, deadlines and figures. No framework imports here."""

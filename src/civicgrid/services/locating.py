@@ -1,0 +1,113 @@
+"""Locating a point to its micro-grid and every ancestor, with an index rebuilt when the map changes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from civicgrid.adapters.db.area_repository import AreaRepository
+from civicgrid.adapters.spatial import SpatialIndex
+from civicgrid.domain.case_types import AreaChain
+from civicgrid.domain.errors import N_, DomainError
+from civicgrid.domain.geography import AreaSpec, Level
+
+
+class OutsideDistrict(DomainError):
+    code = "outside_district"
+    exit_code = 2  # the CLI contract: a point outside the district exits with status 2
+    message = N_("The point ({lon}, {lat}) is outside the district.")
+
+
+class NoMap(DomainError):
+    code = "no_map"
+    message = N_("No grid map has been imported yet; import one with 'civicgrid grids import FILE'.")
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    """An area's code and name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Located:
+    """A point's micro-grid and its ancestors."""
+
+    microgrid: AreaRef
+    grid: AreaRef
+    community: AreaRef
+    street: AreaRef
+
+    @property
+    def chain(self) -> AreaChain:
+        """The codes only, as a case stores them."""
+        return AreaChain(self.microgrid.code, self.grid.code, self.community.code, self.street.code)
+
+
+class _Snapshot:
+    """A spatial index over one version of the map, with each micro-grid's ancestry resolved once."""
+
+    def __init__(self, version: int, areas: Sequence[AreaSpec]) -> None:
+        self.version = version
+        by_code = {a.code: a for a in areas}
+        micro = [a for a in areas if a.level is Level.MICROGRID]
+        self.index = SpatialIndex.build([a.geometry for a in micro])
+        self.located: list[Located] = []
+        for m in micro:
+            chain = [m]
+            while chain[-1].parent_code and chain[-1].parent_code in by_code:
+                chain.append(by_code[chain[-1].parent_code])
+            by_level = {a.level: AreaRef(a.code, a.name) for a in chain}
+            self.located.append(
+                Located(
+                    microgrid=by_level[Level.MICROGRID],
+                    grid=by_level[Level.GRID],
+                    community=by_level[Level.COMMUNITY],
+                    street=by_level[Level.STREET],
+                )
+            )
+
+
+class Locator:
+    """Thread-safe, shared by every request of a process; checks the map version before use."""
+
+    def __init__(self) -> None:
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self, areas: AreaRepository) -> _Snapshot:
+        """Rebuild the index if the stored map changed since it was built (one cheap query otherwise)."""
+        version = areas.map_version()
+        snap = self._snapshot
+        if snap is not None and snap.version == version:
+            return snap
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or snap.version != version:
+                stored = areas.all()
+                if not any(a.level is Level.MICROGRID for a in stored):
+                    raise NoMap()
+                snap = _Snapshot(version, stored)
+                self._snapshot = snap
+        return snap
+
+    def locate(self, areas: AreaRepository, lon: float, lat: float) -> Located:
+        """The micro-grid containing the point and its ancestors; outside the district is an error."""
+        snap = self.refresh(areas)
+        i = snap.index.locate(lon, lat)
+        if i < 0:
+            raise OutsideDistrict(lon=lon, lat=lat)
+        return snap.located[i]
+
+    def locate_many(
+        self, areas: AreaRepository, lons: Sequence[float], lats: Sequence[float]
+    ) -> list[Located | None]:
+        """Many points at once; None for a point outside the district."""
+        snap = self.refresh(areas)
+        idx = snap.index.locate_many(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+        return [snap.located[i] if i >= 0 else None for i in idx.tolist()]
