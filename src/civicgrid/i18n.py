@@ -25,8 +25,6 @@ def N_(message: str) -> str:
 def _catalogue(locale: str) -> dict[str, str]:
     from babel.messages.pofile import read_po
 
-    if locale == "en":
-        return {}
     path = resources.files("civicgrid") / "locale" / locale / "LC_MESSAGES" / "messages.po"
     if not path.is_file():
         return {}
@@ -59,10 +57,13 @@ def locale_from_environment() -> str:
 def translate(message: str, locale: str | None = None, /, **params: Any) -> str:
     """Translate ``message`` into ``locale`` and fill its ``{named}`` placeholders."""
     loc = normalise_locale(locale) if locale else DEFAULT_LOCALE
-    text = _catalogue(loc).get(message, message)
+    catalogue = _catalogue(loc)
+    text = catalogue.get(message, message)
     if params:
+        # Parameters that are codes with a label of their own (statuses, actions, levels) are shown by label.
+        shown = {k: catalogue.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
         try:
-            return text.format(**params)
+            return text.format(**shown)
         except (KeyError, IndexError, ValueError):
             return message.format(**params)
     return text
