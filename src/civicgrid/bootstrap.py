@@ -6,7 +6,7 @@ Entry points (CLI, API, pages) call ``bootstrap``; tests swap parts by passing t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +16,8 @@ from civicgrid.adapters.calendar import ChinaWorkCalendar
 from civicgrid.adapters.db import schema
 from civicgrid.adapters.db.engine import BadDatabaseURL, make_engine
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
+from civicgrid.adapters.photos import PhotoStore
+from civicgrid.adapters.ratelimit import RateLimiter
 from civicgrid.config import Settings
 from civicgrid.domain.deadlines import TimeLimit, WorkingHours
 from civicgrid.domain.errors import N_, DomainError
@@ -47,10 +49,16 @@ class App:
     locator: Locator
     deadlines: CalendarDeadlines
     clock: Callable[[], datetime]
+    photos: PhotoStore
+    limiters: dict[str, RateLimiter] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
-        """A fresh unit of work (one transaction)."""
+        """A fresh unit of work (one transaction) for a use case that writes."""
         return UnitOfWork(self.engine)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads (on SQLite it does not queue behind writers)."""
+        return UnitOfWork(self.engine, write=False)
 
     def reload_calendar(self) -> None:
         """Pick up official holiday schedules an administrator loaded into the database."""
@@ -89,6 +97,16 @@ def bootstrap(
         locator=Locator(),
         deadlines=CalendarDeadlines(ChinaWorkCalendar(), hours, TimeLimit.parse(settings.accept_limit)),
         clock=clock,
+        photos=PhotoStore(settings.upload_dir, max_bytes=settings.max_photo_bytes),
+        limiters={
+            name: RateLimiter(per_minute, 60.0)
+            for name, per_minute in (
+                ("reports", settings.public_reports_per_minute),
+                ("sign_in", settings.sign_ins_per_minute),
+                ("uploads", settings.uploads_per_minute),
+            )
+            if per_minute > 0
+        },
     )
     app.reload_calendar()
     return app

@@ -30,6 +30,27 @@ class Settings(BaseSettings):
         0.8, description="Share of the time limit after which a case turns yellow.", gt=0, lt=1
     )
     upload_dir: Path = Field(Path("uploads"), description="Folder where report photos are stored.")
+    public_reports_per_minute: int = Field(
+        30,
+        description="Reports one client address may file per minute without signing in (0: no limit).",
+        ge=0,
+    )
+    sign_ins_per_minute: int = Field(10, description="Sign-in attempts per client address per minute.", ge=0)
+    uploads_per_minute: int = Field(30, description="Photo uploads per client address per minute.", ge=0)
+    max_photo_bytes: int = Field(8 * 1024 * 1024, description="Largest photo accepted, in bytes.", ge=1024)
+    max_body_bytes: int = Field(
+        30 * 1024 * 1024, description="Largest request body accepted, in bytes (photos included).", ge=1024
+    )
+    session_hours: int = Field(
+        12, description="How long a page sign-in lasts without activity (hours).", ge=1
+    )
+    token_days: int = Field(30, description="How long an API access token lasts (days).", ge=1)
+    secure_cookies: bool = Field(
+        False, description="Mark cookies Secure (set true when served over HTTPS, as in production)."
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The address residents reach the site at (for tracking links)."
+    )
     sqlite_busy_timeout_ms: int = Field(
         10000, description="How long a SQLite writer waits for another writer before giving up (ms).", ge=0
     )

@@ -50,7 +50,7 @@ class YearSchedule:
         if not whole or not MIN_YEAR <= self.year <= MAX_YEAR:
             raise InvalidSchedule(
                 N_("The schedule's year must be a whole number from {minimum} to {maximum}."),
-                code="schedule_bad_year",
+                error_code="schedule_bad_year",
                 minimum=MIN_YEAR,
                 maximum=MAX_YEAR,
             )
@@ -60,19 +60,19 @@ class YearSchedule:
             if outside := sorted(day for day in days if day.year != self.year):
                 raise InvalidSchedule(
                     N_("{day} in {field} is not in {year}."),
-                    code="schedule_outside_year",
+                    error_code="schedule_outside_year",
                     day=outside[0].isoformat(),
                     field=name,
                     year=self.year,
                 )
         if not self.holidays:
             raise InvalidSchedule(
-                N_("The schedule for {year} lists no holidays."), code="schedule_empty", year=self.year
+                N_("The schedule for {year} lists no holidays."), error_code="schedule_empty", year=self.year
             )
         if both := sorted(self.holidays & self.workdays):
             raise InvalidSchedule(
                 N_("{day} is listed both as a holiday and as a workday."),
-                code="schedule_conflict",
+                error_code="schedule_conflict",
                 day=both[0].isoformat(),
             )
         # A weekday is a workday anyway, so one listed among the workdays is a mistyped date.
@@ -81,7 +81,7 @@ class YearSchedule:
                 N_(
                     "{day} in workdays is not a Saturday or Sunday; only weekend days are worked in exchange."
                 ),
-                code="schedule_workday_not_weekend",
+                error_code="schedule_workday_not_weekend",
                 day=weekdays[0].isoformat(),
             )
 
@@ -99,15 +99,15 @@ def parse_schedule(text: str) -> YearSchedule:
     except json.JSONDecodeError as exc:
         raise InvalidSchedule(
             N_("The schedule is not valid JSON (line {line}, column {column})."),
-            code="schedule_not_json",
+            error_code="schedule_not_json",
             line=exc.lineno,
             column=exc.colno,
         ) from None
     if not isinstance(raw, dict) or not raw.keys() >= _KEYS:
-        raise InvalidSchedule(code="schedule_bad_shape")
+        raise InvalidSchedule(error_code="schedule_bad_shape")
     if unknown := sorted(raw.keys() - _KEYS):
         raise InvalidSchedule(
-            N_("Unknown key in the schedule: {key}."), code="schedule_bad_shape", key=unknown[0]
+            N_("Unknown key in the schedule: {key}."), error_code="schedule_bad_shape", key=unknown[0]
         )
     return YearSchedule(raw["year"], _dates(raw, "holidays"), _dates(raw, "workdays"))
 
@@ -116,7 +116,9 @@ def _dates(raw: dict[str, Any], name: str) -> frozenset[date]:
     values = raw[name]
     if not isinstance(values, list):
         raise InvalidSchedule(
-            N_("{field} must be a list of dates written as YYYY-MM-DD."), code="schedule_bad_date", field=name
+            N_("{field} must be a list of dates written as YYYY-MM-DD."),
+            error_code="schedule_bad_date",
+            field=name,
         )
     days = set()
     for value in values:
@@ -127,7 +129,7 @@ def _dates(raw: dict[str, Any], name: str) -> frozenset[date]:
         except ValueError:
             raise InvalidSchedule(
                 N_('"{value}" in {field} is not a date written as YYYY-MM-DD.'),
-                code="schedule_bad_date",
+                error_code="schedule_bad_date",
                 value=value,
                 field=name,
             ) from None

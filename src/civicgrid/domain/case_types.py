@@ -151,6 +151,14 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
+def mask_email(email: str | None) -> str | None:
+    """z***@example.com: keeps the first character and the domain."""
+    if not email or "@" not in email:
+        return mask_name(email)
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}***@{domain}"
+
+
 @dataclass(frozen=True)
 class Reporter:
     """Who reported (personal data: masked in views, never in public output)."""
@@ -158,10 +166,18 @@ class Reporter:
     name: str | None = None
     phone: str | None = None
     anonymous: bool = False
+    email: str | None = None
+    user_id: int | None = None  # a signed-in resident's account
 
     def masked(self) -> Reporter:
-        """The same reporter with name and phone masked."""
-        return Reporter(name=mask_name(self.name), phone=mask_phone(self.phone), anonymous=self.anonymous)
+        """The same reporter with name, phone and e-mail masked."""
+        return Reporter(
+            name=mask_name(self.name),
+            phone=mask_phone(self.phone),
+            anonymous=self.anonymous,
+            email=mask_email(self.email),
+            user_id=self.user_id,
+        )
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ class Case:
     extension_count: int = 0
     supervision_count: int = 0
     photos: tuple[str, ...] = ()
+    attributes: dict[str, Any] = field(default_factory=dict)  # answers to the category's questions
     events: list[CaseEvent] = field(default_factory=list)
     new_events: list[CaseEvent] = field(default_factory=list, repr=False)
 
@@ -130,6 +131,7 @@ class Case:
         areas: AreaChain,
         reporter: Reporter,
         photos: tuple[str, ...] = (),
+        attributes: dict[str, Any] | None = None,
     ) -> Case:
         """A new report (上报)."""
         if not description.strip():
@@ -144,6 +146,7 @@ class Case:
             reporter=reporter,
             submitted_at=at,
             photos=photos,
+            attributes=dict(attributes or {}),
         )
         case._record(Action.SUBMIT, actor, at, None, attachments=photos)
         return case

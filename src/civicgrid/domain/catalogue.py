@@ -356,6 +356,14 @@ def _organisation(o: dict[str, Any]) -> Organisation:
     )
 
 
+def category_from_dict(c: dict[str, Any]) -> Category:
+    """One category from its JSON document (or a stored row with the same keys)."""
+    try:
+        return _category(c)
+    except KeyError as exc:
+        raise CatalogueInvalid(detail=f"missing field {exc}") from exc
+
+
 def _category(c: dict[str, Any]) -> Category:
     return Category(
         code=c["code"],

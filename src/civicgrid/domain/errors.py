@@ -18,11 +18,13 @@ class DomainError(Exception):
     code: str = "domain_error"
     message: str = N_("The request was refused.")
 
-    def __init__(self, message: str | None = None, /, *, code: str | None = None, **params: Any) -> None:
+    def __init__(
+        self, message: str | None = None, /, *, error_code: str | None = None, **params: Any
+    ) -> None:
         if message is not None:
             self.message = message
-        if code is not None:
-            self.code = code
+        if error_code is not None:  # a finer machine code for one raise site; ``code`` stays a free parameter
+            self.code = error_code
         self.params: dict[str, Any] = params
         super().__init__(self.render())
 

@@ -48,6 +48,16 @@ def import_areas(*, uow: Callable[[], UnitOfWork], areas: list[AreaSpec]) -> dic
     return dict(Counter(a.level.value for a in areas))
 
 
+def list_areas(
+    *, uow: Callable[[], UnitOfWork], parent_code: str | None, level: Level | None
+) -> list[dict[str, str | None]]:
+    """Areas without boundaries: the children of ``parent_code``, or one level (the streets by default)."""
+    if parent_code is None and level is None:
+        level = Level.STREET
+    with uow() as u:
+        return u.areas.listing(parent_code=parent_code, level=level)
+
+
 def export_map(*, uow: Callable[[], UnitOfWork], level: Level | None = None) -> dict[str, object]:
     """The stored map (or one level of it) as a GeoJSON FeatureCollection."""
     with uow() as u:

@@ -49,12 +49,20 @@ class Located:
         return AreaChain(self.microgrid.code, self.grid.code, self.community.code, self.street.code)
 
 
+class AddressNotFound(DomainError):
+    code = "address_not_found"
+    message = N_('No area of the district is named in the address "{address}"; give a map point instead.')
+
+
 class _Snapshot:
     """A spatial index over one version of the map, with each micro-grid's ancestry resolved once."""
 
     def __init__(self, version: int, areas: Sequence[AreaSpec]) -> None:
         self.version = version
         by_code = {a.code: a for a in areas}
+        # The gazetteer for addresses without coordinates: the most specific, longest area name wins.
+        named = [a for a in areas if a.level is not Level.DISTRICT and len(a.name) >= 2]
+        self.gazetteer = sorted(named, key=lambda a: (-a.level.depth, -len(a.name)))
         micro = [a for a in areas if a.level is Level.MICROGRID]
         self.index = SpatialIndex.build([a.geometry for a in micro])
         self.located: list[Located] = []
@@ -103,6 +111,18 @@ class Locator:
         if i < 0:
             raise OutsideDistrict(lon=lon, lat=lat)
         return snap.located[i]
+
+    def locate_address(self, areas: AreaRepository, address: str) -> tuple[Located, float, float]:
+        """An address without coordinates: the most specific area named in it, at a point inside that area."""
+        snap = self.refresh(areas)
+        text = address.strip()
+        for area in snap.gazetteer:
+            if area.name in text:
+                point = area.geometry.representative_point()
+                i = snap.index.locate(point.x, point.y)
+                if i >= 0:
+                    return snap.located[i], point.x, point.y
+        raise AddressNotFound(address=address[:80])
 
     def locate_many(
         self, areas: AreaRepository, lons: Sequence[float], lats: Sequence[float]

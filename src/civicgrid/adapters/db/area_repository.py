@@ -37,6 +37,15 @@ class AreaRepository:
             for r in self.conn.execute(q)
         ]
 
+    def listing(self, *, parent_code: str | None, level: Level | None) -> list[dict[str, str | None]]:
+        """Code, name, level and parent of areas (no boundaries): children of a parent, or one level."""
+        q = sa.select(areas.c.code, areas.c.name, areas.c.level, areas.c.parent_code).order_by(areas.c.code)
+        if parent_code is not None:
+            q = q.where(areas.c.parent_code == parent_code)
+        if level is not None:
+            q = q.where(areas.c.level == level.value)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
     def names(self, codes: Sequence[str]) -> dict[str, str]:
         """Code -> name for the given codes."""
         q = sa.select(areas.c.code, areas.c.name).where(areas.c.code.in_(list(codes)))

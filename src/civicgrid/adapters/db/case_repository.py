@@ -127,6 +127,18 @@ class CaseRepository:
             raise NotFound(what=f"case {number}")
         return self._load(row)
 
+    def set_tracking_hash(self, case_id: int, token_hash: str) -> None:
+        """Attach the hash of the secret tracking token of a new case."""
+        self.conn.execute(sa.update(cases).where(cases.c.id == case_id).values(tracking_hash=token_hash))
+
+    def id_by_tracking_hash(self, token_hash: str) -> int | None:
+        """The case a tracking link points at."""
+        return self.conn.execute(sa.select(cases.c.id).where(cases.c.tracking_hash == token_hash)).scalar()
+
+    def id_by_number(self, number: str) -> int | None:
+        """The id of the case with this public number."""
+        return self.conn.execute(sa.select(cases.c.id).where(cases.c.number == number)).scalar()
+
     def ids_with_provisional_deadline(self) -> list[int]:
         """Open cases whose deadline was counted on a calendar year not yet published."""
         q = sa.select(cases.c.id).where(
@@ -201,6 +213,9 @@ def _to_row(c: Case) -> dict[str, Any]:
         "extension_count": c.extension_count,
         "supervision_count": c.supervision_count,
         "photos": list(c.photos),
+        "attributes": c.attributes,
+        "reporter_email": c.reporter.email,
+        "reporter_user_id": c.reporter.user_id,
     }
 
 
@@ -238,7 +253,13 @@ def _from_row(r: Any) -> Case:
         description=r["description"],
         location=Location(r["lon"], r["lat"], r["address"]),
         areas=AreaChain(r["microgrid_code"], r["grid_code"], r["community_code"], r["street_code"]),
-        reporter=Reporter(r["reporter_name"], r["reporter_phone"], r["anonymous"]),
+        reporter=Reporter(
+            r["reporter_name"],
+            r["reporter_phone"],
+            r["anonymous"],
+            r["reporter_email"],
+            r["reporter_user_id"],
+        ),
         status=Status(r["status"]),
         limit=TimeLimit.parse(r["time_limit"]) if r["time_limit"] else None,
         org_code=r["org_code"],
@@ -266,6 +287,7 @@ def _from_row(r: Any) -> Case:
         extension_count=r["extension_count"],
         supervision_count=r["supervision_count"],
         photos=tuple(r["photos"] or ()),
+        attributes=dict(r["attributes"] or {}),
     )
 
 

@@ -21,7 +21,14 @@ from civicgrid.adapters.db.tables import (
     workers,
 )
 from civicgrid.demo.people import WorkerSpec
-from civicgrid.domain.catalogue import Catalogue, Urgency, parse_catalogue
+from civicgrid.domain.catalogue import (
+    Catalogue,
+    Category,
+    UnknownCategory,
+    Urgency,
+    category_from_dict,
+    parse_catalogue,
+)
 from civicgrid.domain.deadlines import TimeLimit
 
 
@@ -52,6 +59,27 @@ class ReferenceRepository:
         ]
         cats = [_doc(r) for r in self.conn.execute(sa.select(categories).order_by(categories.c.code))]
         return parse_catalogue({"organisations": orgs}, {"majors": majors, "categories": cats})
+
+    def category(self, code: str) -> Category:
+        """One active category by code; ``UnknownCategory`` otherwise."""
+        row = self.conn.execute(
+            sa.select(categories).where(categories.c.code == code, categories.c.active.is_(True))
+        ).first()
+        if row is None:
+            raise UnknownCategory(code=code)
+        return category_from_dict(_doc(row))
+
+    def organisation_exists(self, code: str) -> bool:
+        """Whether an active department or utility unit has this code."""
+        q = sa.select(organisations.c.code).where(
+            organisations.c.code == code, organisations.c.active.is_(True)
+        )
+        return self.conn.execute(q).first() is not None
+
+    def worker_exists(self, code: str) -> bool:
+        """Whether an active grid worker has this code."""
+        q = sa.select(workers.c.code).where(workers.c.code == code, workers.c.active.is_(True))
+        return self.conn.execute(q).first() is not None
 
     def save_time_limits(
         self, limits: dict[tuple[str, Urgency], TimeLimit], *, replace: bool = False
@@ -109,6 +137,34 @@ class ReferenceRepository:
             sa.insert(worker_grids),
             [{"worker_code": w.code, "grid_code": g} for w in specs for g in w.grid_codes],
         )
+
+    def workers(self, *, grid_code: str | None = None, org_code: str | None = None) -> list[dict[str, Any]]:
+        """Active workers with the grids they serve, optionally of one grid or organisation."""
+        q = sa.select(
+            workers.c.code, workers.c.name, workers.c.phone, workers.c.kind, workers.c.org_code
+        ).where(workers.c.active.is_(True))
+        if grid_code is not None:
+            q = q.where(
+                workers.c.code.in_(
+                    sa.select(worker_grids.c.worker_code).where(worker_grids.c.grid_code == grid_code)
+                )
+            )
+        if org_code is not None:
+            q = q.where(workers.c.org_code == org_code)
+        rows = [dict(r._mapping) for r in self.conn.execute(q.order_by(workers.c.code).limit(2000))]
+        grids: dict[str, list[str]] = {}
+        codes = [r["code"] for r in rows]
+        for chunk in range(0, len(codes), 500):
+            part = codes[chunk : chunk + 500]
+            for w, g in self.conn.execute(
+                sa.select(worker_grids.c.worker_code, worker_grids.c.grid_code).where(
+                    worker_grids.c.worker_code.in_(part)
+                )
+            ):
+                grids.setdefault(w, []).append(g)
+        for r in rows:
+            r["grid_codes"] = sorted(grids.get(r["code"], []))
+        return rows
 
     def workers_of_grid(self, grid_code: str) -> list[dict[str, Any]]:
         """Active workers serving a grid: full-time first."""

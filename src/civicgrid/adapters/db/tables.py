@@ -199,6 +199,11 @@ cases = sa.Table(
     sa.Column("extension_count", sa.Integer, nullable=False),
     sa.Column("supervision_count", sa.Integer, nullable=False),
     sa.Column("photos", sa.JSON, nullable=False),
+    sa.Column("attributes", sa.JSON, nullable=False, default=dict),  # answers to the category's questions
+    sa.Column("reporter_email", sa.String(200), nullable=True),
+    # sha256 of the secret tracking token: the link gives the public view, the database never holds the token
+    sa.Column("tracking_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("reporter_user_id", sa.Integer, nullable=True, index=True),
 )
 
 case_events = sa.Table(
@@ -220,3 +225,16 @@ case_events = sa.Table(
     # (case, seq) is unique: a second writer racing on the same case fails here even without the version check
     sa.UniqueConstraint("case_id", "seq"),
 )
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    # A client retrying a create with the same key gets the first answer back and makes no second case.
+    sa.Column("scope", sa.String(100), primary_key=True),  # who sent it: user, API key or client address
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    _ts("created_at", nullable=False, index=True),
+)
+from civicgrid.adapters.db import account_tables as account_tables  # noqa: E402  (registers the account tables on metadata)

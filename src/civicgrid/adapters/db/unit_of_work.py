@@ -6,8 +6,10 @@ from types import TracebackType
 
 from sqlalchemy.engine import Connection, Engine
 
+from civicgrid.adapters.db.account_repository import AccountRepository
 from civicgrid.adapters.db.area_repository import AreaRepository
 from civicgrid.adapters.db.case_repository import CaseRepository
+from civicgrid.adapters.db.idempotency_repository import IdempotencyRepository
 from civicgrid.adapters.db.reference_repository import ReferenceRepository
 
 
@@ -18,6 +20,8 @@ class UnitOfWork:
     cases: CaseRepository
     areas: AreaRepository
     reference: ReferenceRepository
+    accounts: AccountRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
@@ -32,6 +36,8 @@ class UnitOfWork:
         self.cases = CaseRepository(conn)
         self.areas = AreaRepository(conn)
         self.reference = ReferenceRepository(conn)
+        self.accounts = AccountRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
         return self
 
     def __exit__(

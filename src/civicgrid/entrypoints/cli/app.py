@@ -9,10 +9,12 @@ from rich.table import Table
 
 from civicgrid import __version__
 from civicgrid.analytics.stats import database_stats
+from civicgrid.entrypoints.cli.accounts import apikey_app, user_app
 from civicgrid.entrypoints.cli.calendar import calendar_app
 from civicgrid.entrypoints.cli.common import DbOption, JsonOption, console, friendly, open_app, print_json, t
 from civicgrid.entrypoints.cli.demo import demo
 from civicgrid.entrypoints.cli.grids import grids_app
+from civicgrid.entrypoints.cli.serve import serve
 
 app = typer.Typer(
     name="civicgrid",
@@ -24,6 +26,9 @@ app = typer.Typer(
 app.add_typer(grids_app, name="grids")
 app.add_typer(calendar_app, name="calendar")
 app.command("demo")(demo)
+app.command("serve")(serve)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
 
 
 @app.callback(invoke_without_command=True)

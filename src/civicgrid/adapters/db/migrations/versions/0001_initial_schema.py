@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:28:22.492545
+Create Date: 2026-11-28 03:32:04.116694
 """
 
 from __future__ import annotations
@@ -86,9 +86,14 @@ def upgrade() -> None:
         sa.Column("extension_count", sa.Integer(), nullable=False),
         sa.Column("supervision_count", sa.Integer(), nullable=False),
         sa.Column("photos", sa.JSON(), nullable=False),
+        sa.Column("attributes", sa.JSON(), nullable=False),
+        sa.Column("reporter_email", sa.String(length=200), nullable=True),
+        sa.Column("tracking_hash", sa.String(length=64), nullable=True),
+        sa.Column("reporter_user_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["merged_into"], ["cases.id"], name=op.f("fk_cases_merged_into_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
         sa.UniqueConstraint("number", name=op.f("uq_cases_number")),
+        sa.UniqueConstraint("tracking_hash", name=op.f("uq_cases_tracking_hash")),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_assignee_code"), ["assignee_code"], unique=False)
@@ -98,6 +103,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_grid_code"), ["grid_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_microgrid_code"), ["microgrid_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_org_code"), ["org_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_reporter_user_id"), ["reporter_user_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_street_code"), ["street_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_submitted_at"), ["submitted_at"], unique=False)
@@ -110,6 +116,19 @@ def upgrade() -> None:
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("year", name=op.f("pk_holiday_schedules")),
     )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("response", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_idempotency_keys")),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False)
+
     op.create_table(
         "major_categories",
         sa.Column("code", sa.String(length=32), nullable=False),
@@ -229,11 +248,16 @@ def downgrade() -> None:
     op.drop_table("organisations")
     op.drop_table("meta")
     op.drop_table("major_categories")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_keys_created_at"))
+
+    op.drop_table("idempotency_keys")
     op.drop_table("holiday_schedules")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_submitted_at"))
         batch_op.drop_index(batch_op.f("ix_cases_street_code"))
         batch_op.drop_index(batch_op.f("ix_cases_status"))
+        batch_op.drop_index(batch_op.f("ix_cases_reporter_user_id"))
         batch_op.drop_index(batch_op.f("ix_cases_org_code"))
         batch_op.drop_index(batch_op.f("ix_cases_microgrid_code"))
         batch_op.drop_index(batch_op.f("ix_cases_grid_code"))

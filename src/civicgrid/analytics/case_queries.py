@@ -1,0 +1,178 @@
+"""Case lists for desks, phones and exports: filters, scope and pagination in SQL, never in Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from civicgrid.adapters.db.tables import cases
+from civicgrid.domain.access import CaseScope
+from civicgrid.domain.case_types import ASSIGNED_STATUSES
+
+MAX_PAGE_SIZE = 200
+
+LIST_COLUMNS = (
+    cases.c.id,
+    cases.c.number,
+    cases.c.version,
+    cases.c.status,
+    cases.c.source,
+    cases.c.category_code,
+    cases.c.urgency,
+    cases.c.description,
+    cases.c.address,
+    cases.c.lon,
+    cases.c.lat,
+    cases.c.microgrid_code,
+    cases.c.grid_code,
+    cases.c.community_code,
+    cases.c.street_code,
+    cases.c.org_code,
+    cases.c.assignee_code,
+    cases.c.reporter_name,
+    cases.c.reporter_phone,
+    cases.c.anonymous,
+    cases.c.reporter_user_id,
+    cases.c.submitted_at,
+    cases.c.dispatched_at,
+    cases.c.accept_due,
+    cases.c.due,
+    cases.c.due_provisional,
+    cases.c.closed_at,
+    cases.c.warning,
+    cases.c.escalation,
+    cases.c.pending,
+    cases.c.satisfaction,
+)
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """Every list filter; None means 'any'."""
+
+    statuses: Sequence[str] = ()
+    area_code: str | None = None  # a street, community, grid or micro-grid code
+    org_code: str | None = None
+    assignee_code: str | None = None
+    category_code: str | None = None
+    urgency: str | None = None
+    source: str | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    overdue: bool | None = None
+    warning: str | None = None
+    pending: bool | None = None  # waiting for a supervisor's decision
+    text: str | None = None  # in the number, description or address
+    numbers: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows and the total that matches."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+
+def scope_condition(scope: CaseScope) -> sa.ColumnElement[bool]:
+    """The SQL form of ``civicgrid.domain.access.scope_of``."""
+    if scope.everything:
+        return sa.true()
+    conditions: list[sa.ColumnElement[bool]] = []
+    if scope.area_codes:
+        codes = list(scope.area_codes)
+        conditions += [
+            cases.c.street_code.in_(codes),
+            cases.c.community_code.in_(codes),
+            cases.c.grid_code.in_(codes),
+            cases.c.microgrid_code.in_(codes),
+        ]
+    if scope.worker_code:
+        conditions.append(cases.c.assignee_code == scope.worker_code)
+    if scope.org_code:
+        conditions.append(cases.c.org_code == scope.org_code)
+    if scope.reporter_user_id is not None:
+        conditions.append(cases.c.reporter_user_id == scope.reporter_user_id)
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
+    """The SQL form of the filters."""
+    where: list[sa.ColumnElement[bool]] = []
+    if f.statuses:
+        where.append(cases.c.status.in_(list(f.statuses)))
+    if f.area_code:
+        code = f.area_code
+        where.append(
+            sa.or_(
+                cases.c.street_code == code,
+                cases.c.community_code == code,
+                cases.c.grid_code == code,
+                cases.c.microgrid_code == code,
+            )
+        )
+    for column, value in (
+        (cases.c.org_code, f.org_code),
+        (cases.c.assignee_code, f.assignee_code),
+        (cases.c.category_code, f.category_code),
+        (cases.c.urgency, f.urgency),
+        (cases.c.source, f.source),
+        (cases.c.warning, f.warning),
+    ):
+        if value:
+            where.append(column == value)
+    if f.submitted_from:
+        where.append(cases.c.submitted_at >= f.submitted_from)
+    if f.submitted_to:
+        where.append(cases.c.submitted_at < f.submitted_to)
+    running = cases.c.status.in_([s.value for s in ASSIGNED_STATUSES])
+    if f.overdue is True:
+        where.append(sa.and_(running, cases.c.due < now))
+    elif f.overdue is False:
+        where.append(sa.not_(sa.and_(running, cases.c.due < now)))
+    if f.pending is True:
+        where.append(cases.c.pending.is_not(None))
+    if f.text:
+        like = f"%{_escape_like(f.text.strip())}%"
+        where.append(
+            sa.or_(
+                cases.c.number.like(like, escape="\\"),
+                cases.c.description.like(like, escape="\\"),
+                cases.c.address.like(like, escape="\\"),
+            )
+        )
+    if f.numbers:
+        where.append(cases.c.number.in_(list(f.numbers)))
+    return where
+
+
+def list_cases(
+    conn: Connection,
+    *,
+    scope: CaseScope,
+    filters: CaseFilters,
+    now: datetime,
+    page: int = 1,
+    page_size: int = 50,
+    newest_first: bool = True,
+) -> Page:
+    """A page of cases the scope allows, matching the filters."""
+    page = max(1, page)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    where = [scope_condition(scope), *filter_conditions(filters, now)]
+    total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
+    order = cases.c.id.desc() if newest_first else cases.c.id.asc()
+    q = sa.select(*LIST_COLUMNS).where(*where).order_by(order).limit(page_size).offset((page - 1) * page_size)
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    return Page(rows=rows, total=int(total), page=page, page_size=page_size)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,56 @@
+"""The demo district's accounts: one per role, with fixed passwords printed in the README.
+
+These passwords are public knowledge: a demo database must never be exposed as a real service.
+
+| user name  | role        | password                | scope                                    |
+|------------|-------------|-------------------------|------------------------------------------|
+| operator   | operator    | demo-operator-2026      | the whole district                       |
+| supervisor | supervisor  | demo-supervisor-2026    | the whole district                       |
+| leader     | leader      | demo-leader-2026        | reads everything                         |
+| admin      | admin       | demo-admin-2026         | accounts and settings                    |
+| worker     | grid_worker | demo-worker-2026        | full-time worker F0001 and its grid      |
+| handler    | handler     | demo-handler-2026       | urban management (chengguan) 城管执法     |
+| resident   | resident    | demo-resident-2026      | their own requests                       |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from civicgrid.demo.people import WorkerSpec
+from civicgrid.domain.accounts import UserSpec
+from civicgrid.domain.catalogue import Catalogue
+from civicgrid.domain.errors import NotFound
+from civicgrid.domain.roles import Role
+
+DEMO_WORKER = "F0001"
+DEMO_HANDLER_ORG = "chengguan"
+
+
+def demo_password(username: str) -> str:
+    """The documented demo password of a demo user name."""
+    return f"demo-{username}-2026"
+
+
+def demo_accounts(people: Sequence[WorkerSpec], catalogue: Catalogue) -> list[tuple[UserSpec, str]]:
+    """The demo accounts with their passwords; the grid worker is F0001 of ``people``, bound to its grid."""
+    worker = next((p for p in people if p.code == DEMO_WORKER), None)
+    if worker is None:
+        raise NotFound(what=DEMO_WORKER)
+    org = catalogue.organisation(DEMO_HANDLER_ORG)
+    specs = [
+        UserSpec("operator", Role.OPERATOR, "王受理（演示）"),
+        UserSpec("supervisor", Role.SUPERVISOR, "李值班长（演示）"),
+        UserSpec("leader", Role.LEADER, "赵主任（演示）"),
+        UserSpec("admin", Role.ADMIN, "系统管理员（演示）"),
+        UserSpec(
+            "worker",
+            Role.GRID_WORKER,
+            f"{worker.name}（演示）",
+            worker_code=worker.code,
+            area_codes=frozenset(worker.grid_codes),
+        ),
+        UserSpec("handler", Role.HANDLER, f"{org.short_name_zh}承办人（演示）", org_code=org.code),
+        UserSpec("resident", Role.RESIDENT, "陈居民（演示）"),
+    ]
+    return [(spec, demo_password(spec.username)) for spec in specs]

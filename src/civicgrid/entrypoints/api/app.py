@@ -1,0 +1,53 @@
+"""The FastAPI application: one factory, the same services as the CLI behind every route."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from civicgrid import __version__
+from civicgrid.bootstrap import App, bootstrap
+from civicgrid.entrypoints.api import errors
+from civicgrid.entrypoints.api.middleware import LimitsAndHeaders
+from civicgrid.entrypoints.api.routes import areas, auth, cases, docs, health, photos, reference, tracking
+
+DESCRIPTION = """civicgrid: grid-based governance and citizen-request handling (网格化服务管理, 接诉即办).
+
+Errors come as `{"error": {"code", "message", "fields"}}` in the caller's language (`Accept-Language`:
+zh-CN by default, en). Staff authenticate with a bearer token from `POST /api/v1/auth/token`."""
+
+
+def create_app(application: App | None = None) -> FastAPI:
+    """Build the web application (uvicorn calls this with no argument: settings come from the environment)."""
+    application = application or bootstrap()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        application.close()
+
+    api = FastAPI(
+        lifespan=lifespan,
+        title="civicgrid",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    api.state.civic = application
+    errors.install(api)
+    for module in (health, auth, cases, tracking, photos, areas, reference, docs):
+        api.include_router(module.router)
+    api.mount(
+        "/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui"
+    )
+    static = resources.files("civicgrid.entrypoints.api") / "static"
+    api.mount("/static/api", StaticFiles(directory=str(static)), name="api-static")
+    api.add_middleware(LimitsAndHeaders, max_body=application.settings.max_body_bytes)
+    return api

@@ -1,0 +1,51 @@
+"""/api/v1/areas and /api/v1/locate: the grid map."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from civicgrid.domain.geography import Level
+from civicgrid.entrypoints.api.deps import AppDep
+from civicgrid.services import grids
+
+router = APIRouter(prefix="/api/v1", tags=["areas"])
+
+
+@router.get("/areas")
+def list_areas(
+    app: AppDep,
+    parent: Annotated[
+        str | None, Query(max_length=32, description="Children of this area; the streets if absent.")
+    ] = None,
+    level: Level | None = None,
+) -> list[dict[str, Any]]:
+    """Areas of the tree, one level at a time (code, name, level, parent_code), without boundaries."""
+    return grids.list_areas(uow=app.reader, parent_code=parent, level=level)
+
+
+@router.get("/areas/geojson")
+def areas_geojson(app: AppDep, level: Level = Level.STREET) -> dict[str, Any]:
+    """One level of the map as a GeoJSON FeatureCollection (WGS84)."""
+    return grids.export_map(uow=app.reader, level=level)
+
+
+@router.get("/locate")
+def locate(
+    app: AppDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+) -> dict[str, dict[str, str]]:
+    """The micro-grid of a point and each of its ancestors (422 outside the district)."""
+    with app.reader() as u:
+        found = app.locator.locate(u.areas, lon, lat)
+    return {
+        level: {"code": ref.code, "name": ref.name}
+        for level, ref in (
+            ("microgrid", found.microgrid),
+            ("grid", found.grid),
+            ("community", found.community),
+            ("street", found.street),
+        )
+    }

@@ -1,0 +1,43 @@
+"""/api/v1/auth: access tokens for machines, and who am I."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from civicgrid.entrypoints.api import schemas as s
+from civicgrid.entrypoints.api.deps import AppDep, CallerDep, client_address, limit_public, signed_in
+from civicgrid.services import accounts
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=s.TokenOut)
+def token(body: s.TokenRequest, request: Request, app: AppDep) -> s.TokenOut:
+    """Exchange a username and password for a bearer token (throttled; every attempt is audited)."""
+    limit_public(app, "sign_in", request)
+    now = app.clock()
+    user = accounts.authenticate(
+        uow=app.uow, username=body.username, password=body.password, client=client_address(request), now=now
+    )
+    ttl = timedelta(days=app.settings.token_days)
+    secret = accounts.issue_token(uow=app.uow, user=user, name=body.name, now=now, ttl=ttl)
+    return s.TokenOut(access_token=secret, expires_at=now + ttl)
+
+
+@router.get("/me")
+def me(caller: CallerDep) -> dict[str, Any]:
+    """The signed-in account's role and scope."""
+    signed_in(caller)
+    a = caller.actor
+    return {
+        "id": a.id,
+        "name": a.name,
+        "role": a.role.value,
+        "worker_code": a.worker_code,
+        "org_code": a.org_code,
+        "area_codes": sorted(a.area_codes),
+        "via": caller.via,
+    }

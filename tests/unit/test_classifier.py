@@ -1,0 +1,161 @@
+"""The dispatch text classifier on small synthetic Chinese reports (no evaluation data here)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from civicgrid.adapters.classifier import FORMAT_VERSION, TextClassifier
+from civicgrid.adapters.classifier_eval import evaluate_cv, evaluate_split, read_labelled_csv
+
+TOPICS = {
+    "交通运输": ["公交", "车站", "红绿灯", "出租车", "道路拥堵", "停车场"],
+    "环境保护": ["噪音", "污水", "垃圾焚烧", "粉尘", "排放", "异味"],
+    "教育文体": ["学校", "老师", "学生", "补课", "幼儿园", "学费"],
+    "劳动和社会保障": ["工资", "社保", "拖欠", "养老金", "劳动合同", "医保"],
+}
+FILLER = ["小区", "居民", "反映", "希望", "尽快", "处理", "附近", "最近", "严重", "问题", "政府", "部门"]
+
+
+def make_reports(n_per_class: int, seed: int, pretokenized: bool = False) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for label, words in TOPICS.items():
+        for _ in range(n_per_class):
+            tokens = rng.sample(words, 3) + rng.sample(FILLER, 5)
+            rng.shuffle(tokens)
+            texts.append((" " if pretokenized else "").join(tokens))
+            labels.append(label)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def trained() -> TextClassifier:
+    texts, labels = make_reports(30, seed=1)
+    return TextClassifier().fit(texts, labels)
+
+
+def test_classifier_learns_the_categories(trained: TextClassifier) -> None:
+    texts, labels = make_reports(10, seed=2)
+    predicted = trained.predict(texts)
+    assert sum(p == t for p, t in zip(predicted, labels, strict=True)) / len(labels) >= 0.95
+
+
+def test_labels_are_the_trained_categories(trained: TextClassifier) -> None:
+    assert sorted(trained.labels) == sorted(TOPICS)
+
+
+def test_top_alternatives_are_probabilities_best_first(trained: TextClassifier) -> None:
+    top = trained.predict_top(["学校老师周末补课收费", "公交车站附近红绿灯坏了"], k=3)
+    for row in top:
+        assert len(row) == 3
+        probabilities = [p for _, p in row]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert all(0.0 <= p <= 1.0 for p in probabilities)
+        assert len({label for label, _ in row}) == 3
+    assert top[0][0][0] == "教育文体"
+    assert top[1][0][0] == "交通运输"
+
+
+def test_probabilities_over_all_labels_sum_to_one(trained: TextClassifier) -> None:
+    full = trained.predict_top(["小区附近污水排放有异味"], k=len(trained.labels))[0]
+    assert sum(p for _, p in full) == pytest.approx(1.0)
+    assert full[0][0] == "环境保护"
+
+
+def test_prediction_agrees_with_top_choice(trained: TextClassifier) -> None:
+    texts, _ = make_reports(3, seed=3)
+    assert trained.predict(texts) == [row[0][0] for row in trained.predict_top(texts, k=1)]
+
+
+def test_clear_cases_are_confident_and_vague_ones_are_not(trained: TextClassifier) -> None:
+    clear = trained.predict_top(["拖欠工资 社保 养老金 劳动合同"], k=1)[0][0][1]
+    vague = trained.predict_top(["居民反映问题希望尽快处理"], k=1)[0][0][1]
+    assert clear > vague
+
+
+def test_model_survives_a_round_trip_through_bytes(trained: TextClassifier) -> None:
+    texts, _ = make_reports(3, seed=4)
+    restored = TextClassifier.from_bytes(trained.to_bytes())
+    assert restored.labels == trained.labels
+    assert restored.predict_top(texts) == trained.predict_top(texts)
+
+
+def test_bytes_of_another_format_version_are_refused(trained: TextClassifier) -> None:
+    import pickle
+
+    payload = pickle.loads(trained.to_bytes())
+    payload["format"] = FORMAT_VERSION + 1
+    with pytest.raises(ValueError, match="format"):
+        TextClassifier.from_bytes(pickle.dumps(payload))
+
+
+def test_bytes_that_are_not_a_model_are_refused() -> None:
+    import pickle
+
+    with pytest.raises(ValueError, match="not a serialised"):
+        TextClassifier.from_bytes(pickle.dumps({"hello": 1}))
+
+
+def test_unfitted_model_refuses_to_predict() -> None:
+    with pytest.raises(RuntimeError, match="not fitted"):
+        TextClassifier().predict(["公交"])
+
+
+def test_a_single_label_cannot_be_trained() -> None:
+    with pytest.raises(ValueError, match="two distinct labels"):
+        TextClassifier().fit(["公交", "车站"], ["交通运输", "交通运输"])
+
+
+def test_pretokenized_text_uses_words() -> None:
+    texts, labels = make_reports(20, seed=5, pretokenized=True)
+    model = TextClassifier(pretokenized=True, char_ngram=None, word_ngram=(1, 2)).fit(texts, labels)
+    assert model.predict(["老师 补课 学费 居民 反映"]) == ["教育文体"]
+
+
+def test_raw_text_can_add_jieba_words() -> None:
+    texts, labels = make_reports(15, seed=6)
+    model = TextClassifier(word_ngram=(1, 1)).fit(texts, labels)
+    assert model.predict(["最近小区噪音和粉尘严重"]) == ["环境保护"]
+    assert TextClassifier.from_bytes(model.to_bytes()).predict(["工资拖欠"]) == ["劳动和社会保障"]
+
+
+def test_two_categories_work() -> None:
+    texts, labels = make_reports(10, seed=7)
+    keep = [i for i, label in enumerate(labels) if label in ("交通运输", "教育文体")]
+    model = TextClassifier().fit([texts[i] for i in keep], [labels[i] for i in keep])
+    top = model.predict_top(["学校老师"], k=3)[0]
+    assert [label for label, _ in top] == ["教育文体", "交通运输"]
+    assert sum(p for _, p in top) == pytest.approx(1.0)
+
+
+def test_split_evaluation_reports_scores_and_speed() -> None:
+    train_x, train_y = make_reports(20, seed=8)
+    test_x, test_y = make_reports(5, seed=9)
+    result = evaluate_split(train_x, train_y, test_x, test_y)
+    assert result["macro_f1"] >= 0.9
+    assert set(result["per_class"]) == set(TOPICS)
+    assert result["n_train"] == 80 and result["n_test"] == 20
+    assert result["train_s"] > 0 and result["msgs_per_s"] > 0
+
+
+def test_cross_validation_pools_every_prediction() -> None:
+    texts, labels = make_reports(10, seed=10)
+    result = evaluate_cv(texts, labels, folds=5, seed=0)
+    assert result["n_test"] == 40 and result["n_train"] == 32
+    assert result["macro_f1"] >= 0.9
+
+
+def test_labelled_csv_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "reports.csv"
+    path.write_text('text,label\n公交车站没有遮雨棚,交通运输\n"学校, 补课",教育文体\n', encoding="utf-8")
+    assert read_labelled_csv(path) == (["公交车站没有遮雨棚", "学校, 补课"], ["交通运输", "教育文体"])
+
+
+def test_labelled_csv_without_a_label_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "reports.csv"
+    path.write_text("text,category\n公交,交通运输\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"missing column.*label"):
+        read_labelled_csv(path)
