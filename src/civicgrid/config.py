@@ -49,7 +49,8 @@ class Settings(BaseSettings):
         False, description="Mark cookies Secure (set true when served over HTTPS, as in production)."
     )
     public_url: str = Field(
-        "http://127.0.0.1:8000", description="The address residents reach the site at (for tracking links)."
+        "",
+        description="The address residents reach the site at, for tracking links (default: as requested).",
     )
     sqlite_busy_timeout_ms: int = Field(
         10000, description="How long a SQLite writer waits for another writer before giving up (ms).", ge=0

@@ -288,3 +288,19 @@ def test_duplicate_pairs_are_earlier_reports_of_the_same_problem_nearby(
     origin_of = {d: o for o, d in pairs}
     assert merged <= set(origin_of)
     assert all(cases[i].merged_into == origin_of[i] + 1 for i in merged)
+
+
+def test_given_a_first_id_cases_are_numbered_and_merges_point_at_those_ids(world: World) -> None:
+    pairs: list[tuple[int, int]] = []
+    cases = list(
+        simulate(
+            count=800, seed=3, end=END, days=60, sites=world.sites, catalogue=world.catalogue,
+            limits=world.limit, deadlines=world.deadlines, workers_by_grid=world.workers,
+            duplicates=pairs, first_id=101,
+        )
+    )  # fmt: skip
+    assert [c.id for c in cases] == list(range(101, 901))
+    origin_of = {d: o for o, d in pairs}
+    merged = [i for i, c in enumerate(cases) if c.status is Status.MERGED]
+    assert merged
+    assert all(cases[i].merged_into == cases[origin_of[i]].id for i in merged)

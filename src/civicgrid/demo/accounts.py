@@ -27,6 +27,17 @@ DEMO_WORKER = "F0001"
 DEMO_HANDLER_ORG = "chengguan"
 
 
+DEMO_USERNAMES = (
+    ("operator", Role.OPERATOR),
+    ("supervisor", Role.SUPERVISOR),
+    ("leader", Role.LEADER),
+    ("admin", Role.ADMIN),
+    ("worker", Role.GRID_WORKER),
+    ("handler", Role.HANDLER),
+    ("resident", Role.RESIDENT),
+)
+
+
 def demo_password(username: str) -> str:
     """The documented demo password of a demo user name."""
     return f"demo-{username}-2026"

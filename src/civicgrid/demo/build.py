@@ -53,6 +53,7 @@ def build_demo(
     from civicgrid.demo.district import generate_district
     from civicgrid.demo.people import generate_people
     from civicgrid.demo.workload import MicrogridSite, WorkerRef, simulate
+    from civicgrid.services.accounts import ensure_demo_accounts
     from civicgrid.services.grids import import_areas
     from civicgrid.services.reference import seed_reference_data
 
@@ -70,6 +71,7 @@ def build_demo(
     with app.uow() as u:
         u.reference.save_workers(people)
         u.commit()
+    ensure_demo_accounts(uow=app.uow, people=people, catalogue=catalogue, now=app.clock())
     progress("people", len(people), len(people))
 
     by_code = {a.code: a for a in areas}
@@ -79,7 +81,7 @@ def build_demo(
             grid = by_code[a.parent_code or ""]
             community = by_code[grid.parent_code or ""]
             chain = AreaChain(a.code, grid.code, community.code, community.parent_code or "")
-            sites.append(MicrogridSite(chain=chain, polygon=a.geometry))
+            sites.append(MicrogridSite(chain=chain, polygon=a.geometry, community_name=community.name))
     workers_by_grid: dict[str, list[WorkerRef]] = defaultdict(list)
     for w in people:
         for g in w.grid_codes:
@@ -92,7 +94,10 @@ def build_demo(
         return found or default_limit(catalogue.category(code).limit_class, urgency)
 
     end = end or app.clock()
+    with app.reader() as u:
+        first_id = u.cases.next_id()
     stream = simulate(
+        first_id=first_id,
         count=spec.cases,
         seed=spec.seed,
         end=end,

@@ -89,7 +89,7 @@ def generate_people(
     rng = random.Random(seed)
     phones: set[str] = set()
     people = [
-        WorkerSpec(f"F{i:04d}", _name(rng), _phone(rng, phones), WorkerKind.FULLTIME, None, (grid,))
+        WorkerSpec(f"F{i:04d}", random_name(rng), _phone(rng, phones), WorkerKind.FULLTIME, None, (grid,))
         for i, grid in enumerate(grids, start=1)
     ]
     number = 0
@@ -99,7 +99,7 @@ def generate_people(
             people.append(
                 WorkerSpec(
                     f"P{number:04d}",
-                    _name(rng),
+                    random_name(rng),
                     _phone(rng, phones),
                     WorkerKind.PROFESSIONAL,
                     org.code,
@@ -136,7 +136,7 @@ def _patches(grid_count: int, workers: int) -> list[range]:
     return patches
 
 
-def _name(rng: random.Random) -> str:
+def random_name(rng: random.Random) -> str:
     surname = rng.choices(SURNAMES, cum_weights=_SURNAME_CUM_WEIGHTS)[0]
     chars = MALE_CHARS if rng.random() < 0.5 else FEMALE_CHARS
     # About one in five people of working age has a single-character given name.

@@ -225,7 +225,7 @@ def answers(rng: random.Random, category: Category) -> dict[str, object]:
 
 def person_name(rng: random.Random, formal: bool = True) -> str:
     """A Chinese name; a caller who gives only a surname is recorded as 王先生 or 李女士."""
-    name = people._name(rng)  # the demo people's name model, so residents and staff look alike
+    name = people.random_name(rng)  # the demo people's name model, so residents and staff look alike
     return name if formal else name[0] + rng.choice(("先生", "女士"))
 
 

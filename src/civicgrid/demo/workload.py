@@ -6,10 +6,9 @@ and noise in summer); categories, sources, places and reporters are drawn from o
 until it ends or ``end`` is reached, so a wrong rate shows as a wrong figure, never as a history the
 domain would refuse. The last cases are held in every open state so the demo shows all of them.
 
-Merging needs the surviving case's id, and simulated cases are not stored yet: a merged duplicate's
-``merged_into`` is the original's id when the consumer stored it before the duplicate was drawn, else
-its 1-based position in the stream (the same thing when the stream is stored in order into an empty
-table). ``duplicates`` receives the ground truth: (index of original, index of re-report) pairs.
+Merging needs the surviving case's id. Given ``first_id`` the simulator numbers the cases itself, as a
+bulk load stores them; without it a merged duplicate's ``merged_into`` is the original's 1-based
+position in the stream (its id when the stream is stored in order into an empty table).
 """
 
 from __future__ import annotations
@@ -132,8 +131,13 @@ def simulate(
     deadlines: DeadlinePolicy,
     workers_by_grid: Mapping[str, Sequence[WorkerRef]],
     duplicates: list[tuple[int, int]] | None = None,
+    first_id: int | None = None,
 ) -> Iterator[Case]:
-    """``count`` unsaved cases submitted in the ``days`` before ``end``, each with its whole history."""
+    """``count`` unsaved cases submitted in the ``days`` before ``end``, each with its whole history.
+
+    ``first_id`` numbers the cases from there (the repository's next id, for a bulk load); without it
+    ids stay None. ``duplicates`` receives (index of original, index of re-report) pairs.
+    """
     if end.tzinfo is None or end.utcoffset() is None:
         raise ValueError("end needs a time zone")
     if count < 0 or days < 1 or not sites:
@@ -151,6 +155,7 @@ def simulate(
             recent.popleft()
         origin = world.rng.choice(recent) if recent and world.rng.random() < DUPLICATE else None
         case, site, place = world.report(at, origin)
+        case.id = None if first_id is None else first_id + index
         hold = HOLD_ORDER[(len(arrivals) - 1 - index) % len(HOLD_ORDER)] if index >= held else None
         if origin is not None:
             if duplicates is not None:
@@ -176,10 +181,9 @@ def _snapshot(origin: _Origin) -> Callable[[datetime], Case | None]:
             return None
         snap = copy.copy(origin.case)
         snap.status = status
-        if snap.id is None:
-            snap.id = origin.index + 1
-            stamp = (snap.submitted_at + LOCAL).strftime("%Y%m%d")
-            snap.number = f"{stamp}{snap.id:06d}"  # what the repository will number it, stored in order
+        snap.id = origin.index + 1 if snap.id is None else snap.id
+        if snap.number is None:  # what the repository will number it
+            snap.number = f"{(snap.submitted_at + LOCAL):%Y%m%d}{snap.id:06d}"
         return snap if snap.is_open else None
 
     return at

@@ -17,7 +17,7 @@ from civicgrid.domain.roles import Actor, Role
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # hashing a megabyte "password" is a cheap way to burn our CPU
-USERNAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{2,31}")
+USERNAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 ACCOUNT_ROLES = frozenset(Role) - {Role.SYSTEM}  # the system acts, it never signs in
 # Labels, not the codes themselves, go through the catalogue: a code like "admin" is also a user name.
 ROLE_LABELS: dict[Role, str] = {
@@ -40,7 +40,7 @@ class WeakPassword(DomainError):
 
 class InvalidUsername(InvalidInput):
     code = "invalid_username"
-    message = N_("A user name has 3-32 characters (a-z, 0-9, '.', '_', '-') and starts with a letter.")
+    message = N_("A user name has 2-32 characters (a-z, 0-9, '.', '_', '-') and starts with a letter.")
 
 
 class InvalidRole(InvalidInput):

@@ -216,6 +216,8 @@ def authenticate(
         matched = False
     else:
         matched = hasher.verify(stored, password)
+    # The cost was raised since this hash was made: store a new one (hashed here, outside the transaction).
+    upgraded = hasher.hash(password) if matched and stored and hasher.needs_rehash(stored) else None
     with uow() as u:
         if user is None or not matched:
             reason = "unknown_user" if user is None else "wrong_password"
@@ -241,9 +243,8 @@ def authenticate(
             )
             u.commit()
             raise AccountDisabled()
-        assert stored is not None
-        if hasher.needs_rehash(stored):  # the cost was raised since this hash was made
-            u.accounts.set_password_hash(user.id, hasher.hash(password))
+        if upgraded is not None:
+            u.accounts.set_password_hash(user.id, upgraded)
         u.accounts.audit(actor=user.actor(), action="sign_in", target=_target(user), client=client, now=now)
         u.commit()
     return user

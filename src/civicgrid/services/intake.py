@@ -154,6 +154,13 @@ def _report_once(
         token = secrets.token_urlsafe(18)
         u.cases.set_tracking_hash(case.id, hash_token(token))
         receipt = Receipt(id=case.id, number=case.number, tracking_token=token, status=case.status.value)
+        u.accounts.audit(
+            actor=actor,
+            action="case.submit",
+            target=case.number,
+            detail={"source": report.source.value, "category": category.code},
+            now=now,
+        )
         if idempotency is not None:
             # The token is kept with the answer: a client whose first response was lost still gets its link.
             answer = {

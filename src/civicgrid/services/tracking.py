@@ -41,6 +41,13 @@ def rate_by_token(
         )
         case.record_callback(actor=resident, at=now, callback=callback)
         u.cases.save(case)
+        u.accounts.audit(
+            actor=resident,
+            action="case.rating",
+            target=case.number or "",
+            detail={"satisfaction": satisfaction.value},
+            now=now,
+        )
         u.commit()
     return case
 

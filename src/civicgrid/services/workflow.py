@@ -145,8 +145,16 @@ def perform(
         except KeyError as exc:  # the HTTP and CLI schemas require these; a direct caller may forget one
             raise InvalidInput(detail=f"missing {exc.args[0]}") from None
         u.cases.save(case)
+        u.accounts.audit(
+            actor=actor, action=f"case.{action}", target=number, detail=_audit_detail(params), now=now
+        )
         u.commit()
     return case
+
+
+def _audit_detail(params: Mapping[str, Any]) -> dict[str, Any]:
+    # What the actor asked for, in JSON terms (dates as text); notes are kept: they are part of the record.
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in params.items()}
 
 
 def view_case(*, uow: Callable[[], UnitOfWork], number: str, actor: Actor) -> Case:

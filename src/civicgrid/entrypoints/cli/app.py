@@ -9,6 +9,7 @@ from rich.table import Table
 
 from civicgrid import __version__
 from civicgrid.analytics.stats import database_stats
+from civicgrid.domain.geography import LEVEL_LABELS, Level
 from civicgrid.entrypoints.cli.accounts import apikey_app, user_app
 from civicgrid.entrypoints.cli.calendar import calendar_app
 from civicgrid.entrypoints.cli.common import DbOption, JsonOption, console, friendly, open_app, print_json, t
@@ -94,12 +95,12 @@ def stats(db: DbOption = None, as_json: JsonOption = False) -> None:
         return
     table = Table(show_header=False)
     for level, n in data["areas"].items():
-        table.add_row(t("Areas") + f" · {level}", str(n))
+        table.add_row(t("Areas") + f" · {t(LEVEL_LABELS[Level(level)])}", str(n))
     table.add_row(t("Organisations"), str(data["departments"]))
     table.add_row(t("Grid workers"), str(data["workers"]["total"]))
     table.add_row(t("Cases"), str(data["cases"]["total"]))
     for status, n in data["cases"]["by_status"].items():
-        table.add_row(t("Cases") + f" · {status}", str(n))
+        table.add_row(t("Cases") + f" · {t(status)}", str(n))
     console.print(table)
 
 

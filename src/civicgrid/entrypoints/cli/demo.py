@@ -7,12 +7,15 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from civicgrid.analytics.stats import database_stats
 from civicgrid.bootstrap import App
 from civicgrid.config import Settings
+from civicgrid.demo.accounts import DEMO_USERNAMES, demo_password
 from civicgrid.demo.build import DemoSpec, build_demo, existing_demo
+from civicgrid.domain.accounts import ROLE_LABELS
 from civicgrid.entrypoints.cli.common import DbOption, console, fail, friendly, open_app, t
 
 
@@ -52,6 +55,7 @@ def demo(
         console.print(
             t("Demo district built: {areas} areas, {workers} grid workers, {cases} cases.", **counts)
         )
+    _print_accounts()
     if no_serve:
         return
     from civicgrid.entrypoints.cli.serve import run_server
@@ -94,3 +98,14 @@ class ProgressBar:
         self.bar.update(self.tasks[step], completed=done, total=max(total, 1))
         if step == "cases" and done >= total:
             self.bar.stop()
+
+
+def _print_accounts() -> None:
+    """The demo's sign-ins, one per role (documented passwords: this is a demo, never a deployment)."""
+    table = Table(title=t("Demo accounts"))
+    table.add_column(t("Role"))
+    table.add_column(t("User name"))
+    table.add_column(t("Password"))
+    for username, role in DEMO_USERNAMES:
+        table.add_row(t(ROLE_LABELS[role]), username, demo_password(username))
+    console.print(table)

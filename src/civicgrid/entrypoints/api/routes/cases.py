@@ -67,14 +67,13 @@ def create_case(
         now=app.clock(),
         idempotency=(scope, idempotency_key) if idempotency_key else None,
     )
+    base = (app.settings.public_url or str(request.base_url)).rstrip("/")
     out = s.CaseCreated(
         id=receipt.id,
         number=receipt.number,
         status=receipt.status,
         tracking_token=receipt.tracking_token,
-        tracking_url=f"{app.settings.public_url.rstrip('/')}/track/{receipt.tracking_token}"
-        if receipt.tracking_token
-        else None,
+        tracking_url=f"{base}/api/v1/track/{receipt.tracking_token}" if receipt.tracking_token else None,
     )
     headers = {"Idempotent-Replayed": "true"} if receipt.replayed else {}
     return JSONResponse(out.model_dump(mode="json"), status_code=201, headers=headers)

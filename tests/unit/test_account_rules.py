@@ -44,7 +44,7 @@ def test_user_names_are_normalised_to_lower_case(name: str) -> None:
     assert check_username(f"  {name} ") == name.lower()
 
 
-@pytest.mark.parametrize("name", ["ab", "1abc", "wang li", "王丽", "a" * 33, "", "x;drop"])
+@pytest.mark.parametrize("name", ["a", "1abc", "wang li", "王丽", "a" * 33, "", "x;drop"])
 def test_odd_user_names_are_refused(name: str) -> None:
     with pytest.raises(InvalidUsername):
         check_username(name)
