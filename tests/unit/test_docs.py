@@ -33,7 +33,9 @@ def test_every_setting_is_in_the_readme_with_its_description() -> None:
     for name, field in Settings.model_fields.items():
         variable = f"CIVICGRID_{name.upper()}"
         assert f"`{variable}`" in README, f"{variable} is not documented in README.md"
-        assert field.description and field.description in README, f"{variable}: description differs from README"
+        assert field.description and field.description in README, (
+            f"{variable}: description differs from README"
+        )
 
 
 def test_every_command_is_in_the_readme() -> None:
