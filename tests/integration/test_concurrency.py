@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Civic
 
 from civicgrid.domain.case_types import Source
 from civicgrid.domain.cases import IllegalTransition, StaleVersion
 from civicgrid.domain.roles import Actor, Role
 from civicgrid.services import workflow
 from civicgrid.services.intake import ReportCase, report_case
+from conftest import Civic
 
 OPERATOR = Actor(role=Role.OPERATOR, id=1, name="王受理")
 SUPERVISOR = Actor(role=Role.SUPERVISOR, id=2, name="李值班")

@@ -1,4 +1,4 @@
-"""Every action against every status: the legal ones succeed, every other one is refused and changes nothing."""
+"""Every action against every status: the legal ones succeed, the others are refused and change nothing."""
 
 from __future__ import annotations
 

@@ -175,23 +175,13 @@ def find_requests(*, uow: UowFactory, query: RequestQuery, now: datetime) -> lis
         wanted = RequestFilter(
             category_codes=query.service_codes, since=since, until=until, statuses=query.statuses
         )
-    with uow() as u:
-        _check_jurisdiction(u, query.jurisdiction_id)
-        rows = request_rows(
-            u.conn, wanted, limit=query.page_size, offset=(query.page - 1) * query.page_size
-        )
-        steps = public_steps(u.conn, [r["id"] for r in rows])
-        places = u.areas.names(sorted({r["community_code"] for r in rows}))
-        catalogue = u.reference.catalogue()
-        limits = u.reference.time_limits()
-    return [_public(r, steps[r["id"]], places, catalogue, limits) for r in rows]
+    offset = (query.page - 1) * query.page_size
+    return _listing(uow, wanted, query.jurisdiction_id, limit=query.page_size, offset=offset)
 
 
 def request_by_number(*, uow: UowFactory, number: str, jurisdiction: str | None) -> PublicRequest:
     """One request; UnknownRequest (404) when no case has this number."""
-    found = find_requests(
-        uow=uow, query=RequestQuery(numbers=(number,), jurisdiction_id=jurisdiction), now=datetime.min
-    )
+    found = _listing(uow, RequestFilter(numbers=(number,)), jurisdiction, limit=1, offset=0)
     if not found:
         raise UnknownRequest(number=number[:40])
     return found[0]
@@ -201,7 +191,7 @@ def request_for_token(*, uow: UowFactory, token: str, jurisdiction: str | None) 
     """Every service here is realtime: no token is ever issued, so none is ever found."""
     with uow() as u:
         _check_jurisdiction(u, jurisdiction)
-    raise UnknownToken(token=token[:40])
+    raise UnknownToken()
 
 
 def redact(text: str, *known: str | None) -> str:
@@ -210,6 +200,19 @@ def redact(text: str, *known: str | None) -> str:
         if value and len(value.strip()) >= 2:
             text = text.replace(value.strip(), MASK)
     return _PERSONAL.sub(MASK, text)
+
+
+def _listing(
+    uow: UowFactory, wanted: RequestFilter, jurisdiction: str | None, *, limit: int, offset: int
+) -> list[PublicRequest]:
+    with uow() as u:
+        _check_jurisdiction(u, jurisdiction)
+        rows = request_rows(u.conn, wanted, limit=limit, offset=offset)
+        steps = public_steps(u.conn, [r["id"] for r in rows])
+        places = u.areas.names(sorted({r["community_code"] for r in rows}))
+        catalogue = u.reference.catalogue()
+        limits = u.reference.time_limits()
+    return [_public(r, steps[r["id"]], places, catalogue, limits) for r in rows]
 
 
 def _check_jurisdiction(u: UnitOfWork, given: str | None) -> None:
