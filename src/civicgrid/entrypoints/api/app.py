@@ -12,9 +12,19 @@ from fastapi.staticfiles import StaticFiles
 
 from civicgrid import __version__
 from civicgrid.bootstrap import App, bootstrap
-from civicgrid.entrypoints.api import errors
+from civicgrid.entrypoints.api import errors, open311
 from civicgrid.entrypoints.api.middleware import LimitsAndHeaders
-from civicgrid.entrypoints.api.routes import areas, auth, cases, docs, health, photos, reference, tracking
+from civicgrid.entrypoints.api.routes import (
+    areas,
+    auth,
+    cases,
+    docs,
+    figures,
+    health,
+    photos,
+    reference,
+    tracking,
+)
 
 DESCRIPTION = """civicgrid: grid-based governance and citizen-request handling (网格化服务管理, 接诉即办).
 
@@ -41,8 +51,8 @@ def create_app(application: App | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     api.state.civic = application
-    errors.install(api)
-    for module in (health, auth, cases, tracking, photos, areas, reference, docs):
+    errors.install(api, open311_renderer=open311.render_error)
+    for module in (health, auth, cases, tracking, photos, areas, reference, figures, open311, docs):
         api.include_router(module.router)
     api.mount(
         "/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui"

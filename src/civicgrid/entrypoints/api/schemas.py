@@ -279,6 +279,11 @@ class TokenRequest(Strict):
     name: Annotated[str, Field(max_length=100)] = "api"
 
 
+class SessionRequest(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"

@@ -124,7 +124,7 @@ def parse_form(items: Iterable[tuple[str, str]]) -> NewRequest:
                 attributes.setdefault(match[1], []).append(value)
         elif name not in single:
             single[name] = raw
-    values = {name: present(v) for name, v in single.items()}
+    values = {name: present(v) for name, v in single.items()}  # empty means absent
     lat, lon = _number(values, "lat", 90), _number(values, "long", 180)
     if (lat is None) != (lon is None):
         raise MissingArgument(name="long" if lon is None else "lat")
@@ -149,8 +149,8 @@ def parse_form(items: Iterable[tuple[str, str]]) -> NewRequest:
         media_url=_capped(values, "media_url", 500),
         attributes=attributes,
     )
-    name = request.reporter_name
-    if name is not None and len(name) > MAX_NAME:
+    reporter = request.reporter_name
+    if reporter is not None and len(reporter) > MAX_NAME:
         raise InvalidArgument(name="first_name/last_name", detail=N_("too long"))
     return request
 

@@ -93,12 +93,11 @@ def public_steps(conn: Connection, case_ids: Sequence[int]) -> dict[int, PublicS
     if not case_ids:
         return found
     public = [a.value for a in PUBLIC_ACTIONS]
+    events = case_events.c
     q = (
-        sa.select(
-            case_events.c.case_id, case_events.c.action, case_events.c.at, case_events.c.note, case_events.c.data
-        )
-        .where(case_events.c.case_id.in_(list(case_ids)), case_events.c.action.in_(public))
-        .order_by(case_events.c.case_id, case_events.c.seq)
+        sa.select(events.case_id, events.action, events.at, events.note, events.data)
+        .where(events.case_id.in_(list(case_ids)), events.action.in_(public))
+        .order_by(events.case_id, events.seq)
     )
     noted = {a.value for a in PUBLIC_NOTES}
     for row in conn.execute(q):

@@ -1,4 +1,4 @@
-"""Open311 documents as XML or JSON (the Spark convention), and errors as ``errors[error{code, description}]``.
+"""Open311 documents as XML or JSON (the Spark convention); errors as ``errors[error{code, description}]``.
 
 A document is plain data: dicts are elements with named children, ``Many`` is a container of repeated
 children (``<services><service/>...</services>``), which JSON writes as an array. Both formats come from

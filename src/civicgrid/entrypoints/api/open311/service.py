@@ -22,7 +22,12 @@ from civicgrid.domain.geography import Level
 from civicgrid.domain.roles import Actor, Role
 from civicgrid.domain.time_limits import default_limit
 from civicgrid.entrypoints.api.open311.answers import check_answers
-from civicgrid.entrypoints.api.open311.params import LocationRequired, MissingArgument, NewRequest, RequestQuery
+from civicgrid.entrypoints.api.open311.params import (
+    LocationRequired,
+    MissingArgument,
+    NewRequest,
+    RequestQuery,
+)
 from civicgrid.entrypoints.api.open311.queries import (
     PublicSteps,
     RequestFilter,

@@ -1,0 +1,162 @@
+"""Figures per group for a period, straight from the cases (the cohort of cases submitted in the period).
+
+One GROUP BY gives the counts; the formulas are ``civicgrid.domain.metrics``. Durations (time to accept,
+time to close) are summarised as median and 90th percentile.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from civicgrid.adapters.db.tables import areas, cases, categories, organisations, workers
+from civicgrid.analytics.case_queries import scope_condition
+from civicgrid.domain.access import CaseScope
+from civicgrid.domain.case_types import ASSIGNED_STATUSES, OPEN_STATUSES
+from civicgrid.domain.metrics import DEFAULT_WEIGHTS, Counts, Weights, rates
+
+GROUPS = {
+    "street": cases.c.street_code,
+    "community": cases.c.community_code,
+    "grid": cases.c.grid_code,
+    "microgrid": cases.c.microgrid_code,
+    "org": cases.c.org_code,
+    "worker": cases.c.assignee_code,
+    "category": cases.c.category_code,
+    "urgency": cases.c.urgency,
+    "source": cases.c.source,
+}
+
+_CLOSED = cases.c.status.in_(["closed", "evaluated"]) & (cases.c.outcome == "resolved")
+
+
+def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def figures(
+    conn: Connection,
+    *,
+    start: datetime,
+    end: datetime,
+    group: str | None,
+    now: datetime,
+    scope: CaseScope | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> list[dict[str, Any]]:
+    """Counts, rates, score, grade and durations per group for cases submitted in [start, end)."""
+    key = GROUPS[group] if group else sa.literal("all")
+    running = cases.c.status.in_([s.value for s in ASSIGNED_STATUSES])
+    where = [cases.c.submitted_at >= start, cases.c.submitted_at < end]
+    if scope is not None:
+        where.append(scope_condition(scope))
+    q = (
+        sa.select(
+            key.label("key"),
+            sa.func.count().label("submitted"),
+            _count(cases.c.registered_at.is_not(None)).label("registered"),
+            _count(_CLOSED).label("closed"),
+            _count(_CLOSED & (cases.c.closed_at <= cases.c.due)).label("closed_on_time"),
+            _count(cases.c.status.in_(["handled", "closed", "evaluated"]) | (cases.c.rework_count > 0)).label(
+                "handled"
+            ),
+            _count(cases.c.rework_count > 0).label("reworked"),
+            _count(cases.c.status.in_([s.value for s in OPEN_STATUSES])).label("open"),
+            _count(running & (cases.c.due < now)).label("overdue"),
+            _count(cases.c.callback_valid.is_(True)).label("valid_callbacks"),
+            _count(cases.c.callback_valid.is_(True) & cases.c.callback_contacted.is_(True)).label(
+                "contacted"
+            ),
+            _count(cases.c.callback_valid.is_(True) & cases.c.callback_resolved.is_(True)).label("resolved"),
+            _count(cases.c.callback_valid.is_(True) & (cases.c.satisfaction == "satisfied")).label(
+                "satisfied"
+            ),
+            _count(cases.c.callback_valid.is_(True) & (cases.c.satisfaction == "basically_satisfied")).label(
+                "basically_satisfied"
+            ),
+        )
+        .where(*where)
+        .group_by(key)
+    )
+    rows = {r.key: r for r in conn.execute(q)}
+    durations = _durations(conn, key, where)
+    names = group_names(conn, group, [k for k in rows if k is not None])
+    out = []
+    for k, r in rows.items():
+        counts = Counts(**{f: int(getattr(r, f) or 0) for f in Counts.__dataclass_fields__})
+        out.append(
+            {
+                "key": k,
+                "name": names.get(k, k),
+                "counts": asdict(counts),
+                "rates": asdict(rates(counts, weights)),
+                "hours": durations.get(k, {}),
+            }
+        )
+    out.sort(key=lambda g: (-(g["rates"]["score"] or -1), str(g["key"])))
+    return out
+
+
+def _durations(conn: Connection, key: sa.ColumnElement[Any], where: list[Any]) -> dict[Any, dict[str, Any]]:
+    q = sa.select(
+        key.label("key"),
+        cases.c.dispatched_at,
+        cases.c.accepted_at,
+        cases.c.submitted_at,
+        cases.c.closed_at,
+        cases.c.outcome,
+    ).where(*where)
+    accept: dict[Any, list[float]] = defaultdict(list)
+    close: dict[Any, list[float]] = defaultdict(list)
+    for r in conn.execute(q):
+        if r.dispatched_at and r.accepted_at:
+            accept[r.key].append((r.accepted_at - r.dispatched_at).total_seconds() / 3600)
+        if r.closed_at and r.outcome == "resolved":
+            close[r.key].append((r.closed_at - r.submitted_at).total_seconds() / 3600)
+    keys = set(accept) | set(close)
+    return {
+        k: {
+            "accept_median": _quantile(accept.get(k), 0.5),
+            "accept_p90": _quantile(accept.get(k), 0.9),
+            "close_median": _quantile(close.get(k), 0.5),
+            "close_p90": _quantile(close.get(k), 0.9),
+        }
+        for k in keys
+    }
+
+
+def _quantile(values: list[float] | None, q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 2)
+    cuts = statistics.quantiles(sorted(values), n=100, method="inclusive")
+    return round(cuts[int(q * 100) - 1], 2)
+
+
+def group_names(conn: Connection, group: str | None, keys: list[Any]) -> dict[Any, str]:
+    """Display names (Chinese) of group keys: area, organisation, worker or category names."""
+    if not keys or group in (None, "urgency", "source"):
+        return {}
+    table, name = {
+        "street": (areas, areas.c.name),
+        "community": (areas, areas.c.name),
+        "grid": (areas, areas.c.name),
+        "microgrid": (areas, areas.c.name),
+        "org": (organisations, organisations.c.short_name_zh),
+        "worker": (workers, workers.c.name),
+        "category": (categories, categories.c.name_zh),
+    }[group or ""]
+    out: dict[Any, str] = {}
+    for chunk in range(0, len(keys), 500):
+        part = keys[chunk : chunk + 500]
+        out.update(
+            {c: n for c, n in conn.execute(sa.select(table.c.code, name).where(table.c.code.in_(part)))}
+        )
+    return out

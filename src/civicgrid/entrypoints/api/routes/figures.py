@@ -1,0 +1,35 @@
+"""/api/v1/figures: response, resolution and satisfaction rates, closure and on-time rates, per group."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from civicgrid.analytics.figures import figures as compute
+from civicgrid.domain.access import scope_of
+from civicgrid.entrypoints.api.deps import AppDep, StaffDep
+from civicgrid.entrypoints.api.routes.cases import local_time
+
+router = APIRouter(prefix="/api/v1", tags=["figures"])
+Group = Literal["street", "community", "grid", "microgrid", "org", "worker", "category", "urgency", "source"]
+
+
+@router.get("/figures")
+def figures(
+    app: AppDep,
+    caller: StaffDep,
+    start: Annotated[
+        datetime | None, Query(alias="from", description="Default: 30 days before 'to'.")
+    ] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Default: now.")] = None,
+    group_by: Group | None = None,
+) -> dict[str, Any]:
+    """The DOMAIN.md rates for cases submitted in [from, to), per group or in total, in the caller's scope."""
+    now = app.clock()
+    stop = local_time(app, end) or now
+    begin = local_time(app, start) or stop - timedelta(days=30)
+    with app.engine.connect() as conn:
+        groups = compute(conn, start=begin, end=stop, group=group_by, now=now, scope=scope_of(caller.actor))
+    return {"from": begin, "to": stop, "group_by": group_by, "groups": groups}
