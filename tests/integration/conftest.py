@@ -84,7 +84,7 @@ def civic(db_url: str, tmp_path: Path) -> Iterator[Civic]:
     clock = Clock(START)
     app = bootstrap(settings, clock=clock)
     seed_reference_data(uow=app.uow)
-    import_areas(uow=app.uow, areas=tiny_map())
+    import_areas(uow=app.uow, areas=tiny_map(), actor=accounts.command_line_actor(), now=clock())
     grids = ["D111", "D112", "D211", "D212"]
     people = [
         WorkerSpec(f"F000{i + 1}", f"网格员{i + 1}", f"1380000000{i}", WorkerKind.FULLTIME, None, (g,))

@@ -25,6 +25,7 @@ from support import tiny_map
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 OPERATOR = Actor(role=Role.OPERATOR, id=1, name="王受理")
 WORKER = Actor(role=Role.GRID_WORKER, id=3, name="张网格", worker_code="F0001")
+ADMIN = Actor(role=Role.SYSTEM, name="cli:test")
 
 
 class Clock:
@@ -138,7 +139,9 @@ def uow_factory(engine: Engine):  # type: ignore[no-untyped-def]
 
 
 def test_grid_import_then_locate_every_level(engine: Engine) -> None:
-    counts = grids.import_map(uow=uow_factory(engine), data=to_feature_collection(tiny_map()))
+    counts = grids.import_map(
+        uow=uow_factory(engine), actor=ADMIN, now=T0, data=to_feature_collection(tiny_map())
+    )
     assert counts == {"district": 1, "street": 2, "community": 2, "grid": 4, "microgrid": 8}
     locator = Locator()
     with UnitOfWork(engine) as u:
@@ -152,14 +155,14 @@ def test_grid_import_then_locate_every_level(engine: Engine) -> None:
 
 
 def test_a_bad_map_is_refused_whole_and_the_database_is_unchanged(engine: Engine) -> None:
-    grids.import_map(uow=uow_factory(engine), data=to_feature_collection(tiny_map()))
+    grids.import_map(uow=uow_factory(engine), actor=ADMIN, now=T0, data=to_feature_collection(tiny_map()))
     with engine.connect() as conn:
         before = conn.execute(sa.select(areas_table).order_by(areas_table.c.code)).all()
     broken = to_feature_collection(tiny_map())
     broken["features"][-1]["geometry"]["coordinates"][0][0] = [117.5, 35.9]  # one micro-grid now spikes out
     broken["features"][0]["properties"]["code"] = "D1"  # and the district duplicates a street's code
     with pytest.raises(MapRejected) as refused:
-        grids.import_map(uow=uow_factory(engine), data=broken)
+        grids.import_map(uow=uow_factory(engine), actor=ADMIN, now=T0, data=broken)
     assert {"duplicate_code"} <= {p.kind for p in refused.value.problems}
     with engine.connect() as conn:
         after = conn.execute(sa.select(areas_table).order_by(areas_table.c.code)).all()
@@ -167,7 +170,7 @@ def test_a_bad_map_is_refused_whole_and_the_database_is_unchanged(engine: Engine
 
 
 def test_micro_grids_with_cases_cannot_vanish_from_a_new_map(engine: Engine) -> None:
-    grids.import_map(uow=uow_factory(engine), data=to_feature_collection(tiny_map()))
+    grids.import_map(uow=uow_factory(engine), actor=ADMIN, now=T0, data=to_feature_collection(tiny_map()))
     with UnitOfWork(engine) as u:
         u.cases.add(new_case())
         u.commit()
@@ -176,11 +179,19 @@ def test_micro_grids_with_cases_cannot_vanish_from_a_new_map(engine: Engine) -> 
         for a in tiny_map()
     ]
     with pytest.raises(MapRejected) as refused:
-        grids.import_areas(uow=uow_factory(engine), areas=renamed)
+        grids.import_areas(uow=uow_factory(engine), areas=renamed, actor=ADMIN, now=T0)
     assert refused.value.problems[0].codes == ("D1111",)
 
 
 def test_export_per_level(engine: Engine) -> None:
-    grids.import_map(uow=uow_factory(engine), data=to_feature_collection(tiny_map()))
+    grids.import_map(uow=uow_factory(engine), actor=ADMIN, now=T0, data=to_feature_collection(tiny_map()))
     data = grids.export_map(uow=uow_factory(engine), level=Level.GRID)
     assert sorted(f["properties"]["code"] for f in data["features"]) == ["D111", "D112", "D211", "D212"]
+
+
+def test_a_map_import_is_audited(engine: Engine) -> None:
+    grids.import_map(uow=uow_factory(engine), actor=ADMIN, now=T0, data=to_feature_collection(tiny_map()))
+    with UnitOfWork(engine) as u:
+        entries = u.accounts.audit_entries(action="map.import", limit=5)
+    assert len(entries) == 1 and entries[0].actor_name == "cli:test"
+    assert entries[0].detail["microgrid"] == 8

@@ -17,6 +17,7 @@ from civicgrid.domain.cases import Case
 from civicgrid.domain.catalogue import Urgency
 from civicgrid.domain.deadlines import TimeLimit
 from civicgrid.domain.geography import Level
+from civicgrid.domain.roles import Actor
 from civicgrid.domain.time_limits import default_limit
 
 DEMO_KEY = "demo"
@@ -59,7 +60,7 @@ def build_demo(
 
     progress("map", 0, 1)
     areas = generate_district(seed=spec.seed)
-    import_areas(uow=app.uow, areas=areas)
+    import_areas(uow=app.uow, areas=areas, actor=Actor.system(), now=app.clock())
     progress("map", 1, 1)
 
     seed_reference_data(uow=app.uow)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from civicgrid.adapters.calendar import ChinaWorkCalendar, YearSchedule
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
+from civicgrid.domain.roles import Actor
 from civicgrid.services.deadline_policy import CalendarDeadlines
 
 
@@ -15,6 +16,7 @@ def load_official_schedule(
     uow: Callable[[], UnitOfWork],
     deadlines: CalendarDeadlines,
     schedule: YearSchedule,
+    actor: Actor,
     now: datetime,
 ) -> int:
     """Store one year's official schedule and recount open provisional deadlines; returns how many moved."""
@@ -28,5 +30,12 @@ def load_official_schedule(
             if case.recount_deadline(at=now, deadlines=deadlines):
                 u.cases.save(case)
                 moved += 1
+        u.accounts.audit(
+            actor=actor,
+            action="calendar.load",
+            target=str(schedule.year),
+            detail={"recounted": moved},
+            now=now,
+        )
         u.commit()
     return moved

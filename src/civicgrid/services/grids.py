@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
 from civicgrid.domain.errors import N_
 from civicgrid.domain.geography import AreaSpec, Level, MapProblem, MapRejected, check_map
 from civicgrid.domain.geojson import parse_feature_collection, to_feature_collection
+from civicgrid.domain.roles import Actor
 
 
 def check_map_data(data: object) -> tuple[list[AreaSpec], list[MapProblem]]:
@@ -18,15 +20,17 @@ def check_map_data(data: object) -> tuple[list[AreaSpec], list[MapProblem]]:
     return areas, problems
 
 
-def import_map(*, uow: Callable[[], UnitOfWork], data: object) -> dict[str, int]:
+def import_map(*, uow: Callable[[], UnitOfWork], data: object, actor: Actor, now: datetime) -> dict[str, int]:
     """Replace the stored grid map with ``data``, or refuse it whole and leave the database as it was."""
     areas, problems = check_map_data(data)
     if problems:
         raise MapRejected(problems)
-    return import_areas(uow=uow, areas=areas)
+    return import_areas(uow=uow, areas=areas, actor=actor, now=now)
 
 
-def import_areas(*, uow: Callable[[], UnitOfWork], areas: list[AreaSpec]) -> dict[str, int]:
+def import_areas(
+    *, uow: Callable[[], UnitOfWork], areas: list[AreaSpec], actor: Actor, now: datetime
+) -> dict[str, int]:
     """Store already-checked areas in one transaction; micro-grids that cases point at must stay."""
     with uow() as u:
         kept = {a.code for a in areas if a.level is Level.MICROGRID}
@@ -44,8 +48,10 @@ def import_areas(*, uow: Callable[[], UnitOfWork], areas: list[AreaSpec]) -> dic
                 ]
             )
         u.areas.replace_all(areas)
+        counts = dict(Counter(a.level.value for a in areas))
+        u.accounts.audit(actor=actor, action="map.import", detail=counts, now=now)
         u.commit()
-    return dict(Counter(a.level.value for a in areas))
+    return counts
 
 
 def list_areas(

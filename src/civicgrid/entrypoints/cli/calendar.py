@@ -11,6 +11,7 @@ from rich.table import Table
 
 from civicgrid.adapters.calendar import parse_schedule
 from civicgrid.entrypoints.cli.common import DbOption, JsonOption, console, friendly, open_app, print_json, t
+from civicgrid.services.accounts import command_line_actor
 from civicgrid.services.calendar import load_official_schedule
 
 calendar_app = typer.Typer(help="Working calendar: official holiday schedules.", no_args_is_help=True)
@@ -26,7 +27,11 @@ def load(
     schedule = parse_schedule(file.read_text(encoding="utf-8"))
     with open_app(db) as app:
         moved = load_official_schedule(
-            uow=app.uow, deadlines=app.deadlines, schedule=schedule, now=app.clock()
+            actor=command_line_actor(),
+            uow=app.uow,
+            deadlines=app.deadlines,
+            schedule=schedule,
+            now=app.clock(),
         )
     console.print(
         t("Loaded the {year} schedule; {count} deadlines recounted.", year=schedule.year, count=moved)

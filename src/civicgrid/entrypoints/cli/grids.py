@@ -13,6 +13,7 @@ from civicgrid.domain.geography import Level, MapProblem, MapRejected
 from civicgrid.entrypoints.cli.common import DbOption, console, fail, friendly, open_app, print_json, t
 from civicgrid.i18n import translate
 from civicgrid.services import grids as grid_services
+from civicgrid.services.accounts import command_line_actor
 
 grids_app = typer.Typer(help="Grid map: check, import and export (GeoJSON).", no_args_is_help=True)
 
@@ -77,7 +78,9 @@ def import_(
     data = read_json_file(file)
     with open_app(db) as app:
         try:
-            counts = grid_services.import_map(uow=app.uow, data=data)
+            counts = grid_services.import_map(
+                uow=app.uow, data=data, actor=command_line_actor(), now=app.clock()
+            )
         except MapRejected as exc:
             show_problems(exc.problems)
             raise
