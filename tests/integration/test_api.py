@@ -221,3 +221,14 @@ def test_extension_needs_a_supervisor_and_moves_the_deadline(civic: Civic) -> No
     assert r.status_code == 403
     done = act(civic, "supervisor", n, "decide", approve=True)
     assert datetime.fromisoformat(done["due"]) == datetime.fromisoformat(new_due) and done["pending"] is None
+
+
+def test_answers_to_the_categorys_questions_are_checked_and_kept(civic: Civic) -> None:
+    created = report(civic, attributes={"cover_type": "sewage", "condition": "missing", "made_up": "x"})
+    case = civic.client.get(f"/api/v1/cases/{created['number']}", headers=civic.as_("operator")).json()
+    assert case["attributes"] == {"cover_type": "sewage", "condition": "missing"}
+    r = civic.client.post(
+        "/api/v1/cases",
+        json={"category_code": "C0101", "description": "x", **INSIDE, "attributes": {"cover_type": "gold"}},
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "attribute_invalid"

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from civicgrid.adapters.db.idempotency_repository import StoredAnswer
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
+from civicgrid.domain.attributes import check_answers
 from civicgrid.domain.case_types import Location, Reporter, Source
 from civicgrid.domain.cases import Case
 from civicgrid.domain.catalogue import Category, Urgency
@@ -22,6 +23,7 @@ from civicgrid.domain.errors import N_, DomainError
 from civicgrid.domain.roles import Actor
 from civicgrid.services.locating import Locator
 
+OPEN311_PREFIX = "open311_"  # e.g. open311_media_url: what an Open311 client sent that staff may need
 MAX_DESCRIPTION = 4000  # Open311's limit, and plenty for a phone report
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,20}$")
@@ -122,6 +124,7 @@ def _report_once(
                 return Receipt(**stored.response, replayed=True)
         category = u.reference.category(report.category_code)
         _check(report, category)
+        attributes = _answers(report, category)
         if report.lon is not None and report.lat is not None:
             located = locator.locate(u.areas, report.lon, report.lat)
             lon, lat = report.lon, report.lat
@@ -147,7 +150,7 @@ def _report_once(
                 user_id=actor.id if actor.role.value == "resident" else None,
             ),
             photos=report.photos,
-            attributes=report.attributes,
+            attributes=attributes,
         )
         u.cases.add(case)
         assert case.id is not None and case.number is not None
@@ -194,6 +197,16 @@ def _check(report: ReportCase, category: Category) -> None:
         raise InvalidReport(detail=N_("The address is longer than 500 characters."))
     if (report.lon is None) != (report.lat is None):
         raise InvalidReport(detail=N_("Give both longitude and latitude, or neither."))
+
+
+def _answers(report: ReportCase, category: Category) -> dict[str, Any]:
+    """Answers to the category's questions, checked; keys the Open311 door records for staff are kept."""
+    given = {k: [v] if isinstance(v, str) else [str(x) for x in v] for k, v in report.attributes.items()}
+    answers: dict[str, Any] = dict(
+        check_answers(category, given, enforce_required=report.source is Source.OPEN311)
+    )
+    answers.update({k: v for k, v in report.attributes.items() if k.startswith(OPEN311_PREFIX)})
+    return answers
 
 
 def _clean(value: str | None) -> str | None:

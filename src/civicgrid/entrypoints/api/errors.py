@@ -38,6 +38,8 @@ STATUS_BY_CODE = {
     "outside_district": 422,
     "address_not_found": 422,
     "map_rejected": 422,
+    "attribute_required": 422,
+    "attribute_invalid": 422,
     "photo_too_large": 413,
     "body_too_large": 413,
     "photo_not_image": 415,

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
+from civicgrid.domain.attributes import check_answers
 from civicgrid.domain.case_types import OPEN_STATUSES, Source
 from civicgrid.domain.catalogue import Catalogue, Category, Organisation, UnknownOrganisation, Urgency
 from civicgrid.domain.deadlines import TimeLimit
@@ -21,7 +22,6 @@ from civicgrid.domain.errors import N_, DomainError, NotFound
 from civicgrid.domain.geography import Level
 from civicgrid.domain.roles import Actor, Role
 from civicgrid.domain.time_limits import default_limit
-from civicgrid.entrypoints.api.open311.answers import check_answers
 from civicgrid.entrypoints.api.open311.params import (
     LocationRequired,
     MissingArgument,

@@ -27,13 +27,19 @@ class AttributeInvalid(DomainError):
     message = N_("The attribute {attribute} has a value that is not allowed: {detail}")
 
 
-def check_answers(category: Category, given: dict[str, list[str]]) -> dict[str, str | list[str]]:
-    """The answers to keep, one per attribute code: a string, or a list for a multivaluelist."""
+def check_answers(
+    category: Category, given: dict[str, list[str]], *, enforce_required: bool = True
+) -> dict[str, str | list[str]]:
+    """The answers to keep, one per attribute code: a string, or a list for a multivaluelist.
+
+    ``enforce_required``: Open311 promises its clients that required attributes are checked; a resident on
+    the phone or the web page answers what they know, so the other doors check only what is given.
+    """
     answers: dict[str, str | list[str]] = {}
     for attribute in sorted(category.attributes, key=lambda a: a.order):
         values = [v for v in given.get(attribute.code, []) if v.strip()]
         if not values:
-            if attribute.required:
+            if attribute.required and enforce_required:
                 raise AttributeRequired(attribute=attribute.code)
             continue
         answers[attribute.code] = _answer(attribute, values)
