@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         "",
         description="The address residents reach the site at, for tracking links (default: as requested).",
     )
+    sweep_interval_seconds: float = Field(
+        60,
+        description="How often each server process runs the deadline sweep, in seconds "
+        "(0: never, e.g. when cron runs 'civicgrid sweep').",
+        ge=0,
+    )
     sqlite_busy_timeout_ms: int = Field(
         10000, description="How long a SQLite writer waits for another writer before giving up (ms).", ge=0
     )

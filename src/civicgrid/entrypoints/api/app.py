@@ -18,6 +18,7 @@ from civicgrid.entrypoints.api.routes import (
     areas,
     auth,
     cases,
+    dispatch,
     docs,
     figures,
     health,
@@ -38,7 +39,14 @@ def create_app(application: App | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        from civicgrid.entrypoints.api.periodic import PeriodicSweep
+
+        sweeper = PeriodicSweep(application, application.settings.sweep_interval_seconds)
+        sweeper.start()
+        try:
+            yield
+        finally:
+            await sweeper.stop()
         application.close()
 
     api = FastAPI(
@@ -52,7 +60,7 @@ def create_app(application: App | None = None) -> FastAPI:
     )
     api.state.civic = application
     errors.install(api, open311_renderer=open311.render_error)
-    for module in (health, auth, cases, tracking, photos, areas, reference, figures, open311, docs):
+    for module in (health, auth, cases, dispatch, tracking, photos, areas, reference, figures, open311, docs):
         api.include_router(module.router)
     api.mount(
         "/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui"

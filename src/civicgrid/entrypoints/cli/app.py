@@ -14,8 +14,10 @@ from civicgrid.entrypoints.cli.accounts import apikey_app, user_app
 from civicgrid.entrypoints.cli.calendar import calendar_app
 from civicgrid.entrypoints.cli.common import DbOption, JsonOption, console, friendly, open_app, print_json, t
 from civicgrid.entrypoints.cli.demo import demo
+from civicgrid.entrypoints.cli.dispatch import dispatch_app
 from civicgrid.entrypoints.cli.grids import grids_app
 from civicgrid.entrypoints.cli.serve import serve
+from civicgrid.entrypoints.cli.sweep import sweep
 
 app = typer.Typer(
     name="civicgrid",
@@ -28,8 +30,10 @@ app.add_typer(grids_app, name="grids")
 app.add_typer(calendar_app, name="calendar")
 app.command("demo")(demo)
 app.command("serve")(serve)
+app.command("sweep")(sweep)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
+app.add_typer(dispatch_app, name="dispatch")
 
 
 @app.callback(invoke_without_command=True)
