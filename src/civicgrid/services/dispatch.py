@@ -15,10 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sklearn.metrics import f1_score
-
-from civicgrid.adapters.classifier import TextClassifier
-from civicgrid.adapters.classifier_eval import PROTOCOL_A_HP
 from civicgrid.adapters.db.dispatch_repository import TrainingCase
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
 from civicgrid.domain.case_types import AreaChain
@@ -99,14 +95,22 @@ class TfidfSvm:
 
     name = "tfidf-svm"
 
+    # scikit-learn is imported on first use: the server and the CLI start in well under a second without it.
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Classifier:
+        from civicgrid.adapters.classifier import TextClassifier
+        from civicgrid.adapters.classifier_eval import PROTOCOL_A_HP
+
         return TextClassifier(**PROTOCOL_A_HP).fit(texts, labels)
 
     def dumps(self, model: Classifier) -> bytes:
+        from civicgrid.adapters.classifier import TextClassifier
+
         assert isinstance(model, TextClassifier)
         return model.to_bytes()
 
     def loads(self, data: bytes) -> Classifier:
+        from civicgrid.adapters.classifier import TextClassifier
+
         return TextClassifier.from_bytes(data)
 
 
@@ -228,6 +232,8 @@ def _fit_and_score(
 
 def _score(model: Classifier, rows: Sequence[TrainingCase], departments: Mapping[str, str]) -> dict[str, Any]:
     """Macro-F1 and accuracy of the category, top-3 accuracy, department accuracy, throughput."""
+    from sklearn.metrics import f1_score
+
     start = time.perf_counter()
     top = model.predict_top([r.description for r in rows], k=3)
     seconds = time.perf_counter() - start

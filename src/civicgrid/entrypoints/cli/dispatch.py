@@ -9,13 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from civicgrid.adapters.classifier_eval import (
-    PROTOCOL_A_HP,
-    PROTOCOL_B_HP,
-    evaluate_cv,
-    evaluate_split,
-    read_labelled_csv,
-)
 from civicgrid.entrypoints.cli.common import (
     DbOption,
     JsonOption,
@@ -82,12 +75,16 @@ def evaluate(
             fail(t("Give --train and --test together, and not with --cv or --data."))
         train_x, train_y = _read(train_file)
         test_x, test_y = _read(test_file)
+        from civicgrid.adapters.classifier_eval import evaluate_split
+
         result = evaluate_split(train_x, train_y, test_x, test_y, **_hyperparams(train_x))
         return _show_contract(result, as_json)
     if cv or data_file:
         if not (cv and data_file):
             fail(t("Give --cv and --data together."))
         x, y = _read(data_file)
+        from civicgrid.adapters.classifier_eval import evaluate_cv
+
         return _show_contract(evaluate_cv(x, y, folds=cv, seed=0, **_hyperparams(x)), as_json)
     with open_app(db) as app:
         result = dispatch_services.evaluate_history(uow=app.reader, now=app.clock())
@@ -105,6 +102,8 @@ def evaluate(
 def _read(path: Path | None) -> tuple[list[str], list[str]]:
     assert path is not None
     try:
+        from civicgrid.adapters.classifier_eval import read_labelled_csv
+
         return read_labelled_csv(path)
     except (ValueError, UnicodeDecodeError) as exc:
         fail(t("Cannot read {path}: {error}", path=str(path), error=str(exc)))
@@ -113,6 +112,8 @@ def _read(path: Path | None) -> tuple[list[str], list[str]]:
 def _hyperparams(texts: list[str]) -> dict[str, Any]:
     # Word-segmented text (protocol B's file) gets word n-grams too; raw text character n-grams only.
     segmented = sum(1 for x in texts if _CJK_SPACE_CJK.search(x)) > len(texts) / 2
+    from civicgrid.adapters.classifier_eval import PROTOCOL_A_HP, PROTOCOL_B_HP
+
     return PROTOCOL_B_HP if segmented else PROTOCOL_A_HP
 
 
