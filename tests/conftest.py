@@ -39,7 +39,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_database(worker_id: str) -> Iterator[str]:
     assert PG_URL is not None
-    name = f"civicgrid_test_{worker_id}"
+    # Unique per test process: two test runs on one server (a developer and CI) must not drop each other's.
+    name = f"civicgrid_test_{worker_id}_{os.getpid()}"
     admin = sa.create_engine(
         make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
