@@ -309,7 +309,9 @@ def test_supervision_order_needs_a_future_response_time() -> None:
     case = dispatched()
     with pytest.raises(RuleViolation):
         case.supervise(actor=SUPERVISOR, at=at(2), note="加快办理", respond_by=at(1))
-    case.supervise(actor=LEADER, at=at(2), note="加快办理", respond_by=at(26))
+    case.supervise(actor=SUPERVISOR, at=at(2), note="加快办理", respond_by=at(26))
+    with pytest.raises(NotPermitted):  # leaders read; they do not act on cases
+        case.supervise(actor=LEADER, at=at(3), note="加快办理", respond_by=at(26))
     assert case.supervision_count == 1 and case.status is Status.DISPATCHED
 
 

@@ -63,9 +63,13 @@ def figures(
             _count(cases.c.registered_at.is_not(None)).label("registered"),
             _count(_CLOSED).label("closed"),
             _count(_CLOSED & (cases.c.closed_at <= cases.c.due)).label("closed_on_time"),
-            _count(cases.c.status.in_(["handled", "closed", "evaluated"]) | (cases.c.rework_count > 0)).label(
-                "handled"
-            ),
+            # Reached 'handled' at least once: a rejected report never did, a reworked or reopened one did.
+            _count(
+                (cases.c.status == "handled")
+                | _CLOSED
+                | (cases.c.rework_count > 0)
+                | (cases.c.reopen_count > 0)
+            ).label("handled"),
             _count(cases.c.rework_count > 0).label("reworked"),
             _count(cases.c.status.in_([s.value for s in OPEN_STATUSES])).label("open"),
             _count(running & (cases.c.due < now)).label("overdue"),

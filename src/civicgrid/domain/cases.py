@@ -292,7 +292,8 @@ class Case:
         elif pending.kind == "extension":
             assert pending.new_due is not None
             old = self.due
-            self.due = pending.new_due
+            # A recount may have moved the deadline past the date asked for: an extension never shortens it.
+            self.due = max(pending.new_due, old) if old is not None else pending.new_due
             self.extension_count += 1
             self.warning = Warning.NONE
             self._record(action, actor, at, self.status, note, old_due=_iso(old), new_due=_iso(self.due))
@@ -382,7 +383,7 @@ class Case:
 
     def supervise(self, *, actor: Actor, at: datetime, note: str, respond_by: datetime) -> None:
         """Issue a supervision order (督办) with its own response deadline."""
-        self._require(Action.SUPERVISE, actor, SUPERVISORS | {Role.LEADER}, OPEN_STATUSES)
+        self._require(Action.SUPERVISE, actor, SUPERVISORS, OPEN_STATUSES)
         self._need_text(note)
         if respond_by <= at:
             raise RuleViolation(detail=N_("A supervision order needs a response time in the future."))
@@ -391,7 +392,7 @@ class Case:
 
     def comment(self, *, actor: Actor, at: datetime, note: str, photos: tuple[str, ...] = ()) -> None:
         """Add a note (and photos) without changing the status."""
-        if actor.role is Role.RESIDENT or actor.role is Role.ADMIN:
+        if actor.role in (Role.RESIDENT, Role.ADMIN, Role.LEADER):  # leaders read; they do not write
             raise NotPermitted(action=Action.COMMENT.value)
         if actor.role in (Role.GRID_WORKER, Role.HANDLER) and not self.is_assignee(actor):
             raise NotPermitted(action=Action.COMMENT.value)
@@ -421,16 +422,17 @@ class Case:
         start: datetime | None = None
         paused_from: datetime | None = None
         pauses: list[tuple[datetime, datetime]] = []
+        extended = False  # an approved date stands, until a reopening starts a fresh limit
         for event in self.history():
             if (event.action is Action.DISPATCH and start is None) or event.action is Action.REOPEN:
-                start, pauses = event.at, []
+                start, pauses, extended = event.at, [], False
             elif event.action is Action.APPROVE_SUSPENSION:
                 paused_from = event.at
             elif event.action is Action.RESUME and paused_from is not None:
                 pauses.append((paused_from, event.at))
             elif event.action is Action.APPROVE_EXTENSION:
-                return False
-        if start is None:
+                extended = True
+        if start is None or extended:
             return False
         deadline = deadlines.due(start, self.limit)
         due, provisional = deadline.due, deadline.provisional
@@ -499,6 +501,10 @@ class Case:
     ) -> None:
         before = self.status
         self.status = to
+        if self.pending is not None and to not in _PENDING_STATUSES[self.pending.kind]:
+            # The case moved on (e.g. the worker reported back): a request made for the old state lapses.
+            data["lapsed_request"] = self.pending.kind
+            self.pending = None
         self._record(action, actor, at, before, note, attachments=attachments, **data)
 
     def _record(
@@ -543,6 +549,13 @@ class Case:
         self.events.extend(self.new_events)
         self.new_events.clear()
 
+
+# Where each kind of request can be made and decided: leaving these statuses lets the request lapse.
+_PENDING_STATUSES = {
+    "return": frozenset({Status.DISPATCHED, Status.ACCEPTED}),
+    "extension": frozenset({Status.ACCEPTED, Status.IN_PROGRESS}),
+    "suspension": frozenset({Status.ACCEPTED, Status.IN_PROGRESS}),
+}
 
 _DECISIONS = {
     ("return", True): Action.APPROVE_RETURN,
