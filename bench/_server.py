@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -48,7 +48,7 @@ def case_count(url: str) -> int:
 
 @contextmanager
 def scratch_database(pg_server: str | None, workdir: Path) -> Iterator[str]:
-    """A fresh, empty database URL: a SQLite file in ``workdir``, or a new PostgreSQL database dropped after."""
+    """A fresh, empty database URL: a SQLite file in ``workdir``, or a new PostgreSQL database (dropped)."""
     if pg_server is None:
         yield f"sqlite:///{workdir / 'bench.db'}"
         return
@@ -83,11 +83,24 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
 
 
 class Server:
-    """``civicgrid serve`` in a subprocess on a free loopback port; ready once /readyz answers 200."""
+    """``civicgrid serve`` in a subprocess on a free loopback port; ready once /readyz answers 200.
 
-    def __init__(self, url: str, *, workers: int, workdir: Path, env: dict[str, str] | None = None) -> None:
+    With ``stages=True`` it runs the same app under uvicorn with the same options, but through
+    ``instrumented_app`` below, which times the stages of intake in every worker (see ``Stages``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        workers: int,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        stages: bool = False,
+    ) -> None:
         self.url = url
         self.workers = workers
+        self.stages = Stages(workdir / "stages") if stages else None
         self.port = free_port()
         self.base = f"http://{LOOPBACK}:{self.port}"
         self.workdir = workdir
@@ -96,12 +109,22 @@ class Server:
             "CIVICGRID_UPLOAD_DIR": str(workdir / "uploads"),
             **(env or {}),
         }
+        if self.stages is not None:
+            self.env["CIVICGRID_DATABASE_URL"] = url
+            self.env["PYTHONPATH"] = str(Path(__file__).parent)
+            self.env[STAGES_DIR_VAR] = str(self.stages.folder)
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
 
     def __enter__(self) -> Server:
         cmd = [CIVICGRID, "serve", "--db", self.url, "--host", LOOPBACK, "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
+        if self.stages is not None:  # what ``civicgrid serve`` runs, with the timing factory
+            run = (
+                f"import uvicorn; uvicorn.run('_server:instrumented_app', factory=True, host={LOOPBACK!r}, "
+                f"port={self.port}, workers={self.workers}, log_level='warning', proxy_headers=True)"
+            )
+            cmd = [sys.executable, "-c", run]
         self.proc = subprocess.Popen(
             cmd,
             cwd=self.workdir,
@@ -161,10 +184,8 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return out
     for tid in tasks:
-        try:
+        with suppress(OSError):
             out += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 
@@ -200,3 +221,95 @@ def summary(latencies: list[float], errors: int, seconds: float) -> dict[str, An
         "p50_ms": round(percentile(lat, 50) * 1000, 2),
         "p99_ms": round(percentile(lat, 99) * 1000, 2),
     }
+
+
+# ------------------------------------------------------------------------ stage timing inside the server
+STAGES_DIR_VAR = "CIVICGRID_BENCH_STAGES_DIR"
+# (module, attribute path, label): the steps of POST /api/v1/cases, patched where they are looked up
+STAGES = [
+    ("civicgrid.entrypoints.api.routes.cases", "report_case", "report_case (all of intake)"),
+    (
+        "civicgrid.adapters.db.unit_of_work",
+        "UnitOfWork.__enter__",
+        "uow enter: connect, BEGIN IMMEDIATE (lock wait)",
+    ),
+    ("civicgrid.adapters.db.reference_repository", "ReferenceRepository.category", "category lookup"),
+    ("civicgrid.services.locating", "Locator.locate", "locate (map_version query + index)"),
+    ("civicgrid.adapters.db.case_repository", "CaseRepository.add", "insert case + number update + event"),
+    ("civicgrid.adapters.db.case_repository", "CaseRepository.set_tracking_hash", "update tracking_hash"),
+    ("civicgrid.adapters.db.account_repository", "AccountRepository.audit", "insert audit_log"),
+    ("civicgrid.services.intake", "ReportCase.fingerprint", "fingerprint"),
+    ("civicgrid.adapters.db.unit_of_work", "UnitOfWork.commit", "COMMIT (fsync)"),
+    ("civicgrid.adapters.db.unit_of_work", "UnitOfWork.__exit__", "uow exit: close connection"),
+]
+
+
+class Stages:
+    """Reads the per-worker stage totals that ``instrumented_app`` writes, as sums over all workers."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def totals(self) -> dict[str, list[float]]:
+        """label -> [wall s, thread CPU s, calls], summed over workers (files are rewritten every 0.2 s)."""
+        time.sleep(0.5)
+        out: dict[str, list[float]] = {}
+        for f in self.folder.glob("*.json"):
+            try:
+                data = json.loads(f.read_text())
+            except (OSError, ValueError):
+                continue
+            for label, values in data.items():
+                acc = out.setdefault(label, [0.0, 0.0, 0.0])
+                for i, v in enumerate(values):
+                    acc[i] += v
+        return out
+
+
+def instrumented_app() -> Any:
+    """uvicorn factory: civicgrid's app with each intake stage timed (wall and thread CPU) in this worker."""
+    import importlib
+    import threading
+
+    from civicgrid.entrypoints.api.app import create_app
+
+    totals: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    def timed(fn: Any, label: str) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+                with lock:
+                    acc = totals.setdefault(label, [0.0, 0.0, 0.0])
+                    acc[0] += wall
+                    acc[1] += cpu
+                    acc[2] += 1
+
+        return wrapper
+
+    for module_name, path, label in STAGES:
+        owner: Any = importlib.import_module(module_name)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent, None)
+        if owner is not None and hasattr(owner, name):  # a renamed step is skipped, not fatal
+            setattr(owner, name, timed(getattr(owner, name), label))
+
+    target = Path(os.environ[STAGES_DIR_VAR]) / f"{os.getpid()}.json"
+
+    def dump() -> None:
+        while True:
+            time.sleep(0.2)
+            with lock:
+                text = json.dumps(totals)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(target)
+
+    threading.Thread(target=dump, daemon=True).start()
+    return create_app()

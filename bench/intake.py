@@ -1,4 +1,4 @@
-"""Benchmark: report intake over HTTP (POST /api/v1/cases) against the trivial GET /healthz, same server, same run.
+"""Benchmark: report intake (POST /api/v1/cases) against the trivial GET /healthz, same server, same run.
 
 Builds a throw-away demo district (SQLite file in a temp dir, or a fresh PostgreSQL database with --pg),
 starts ``civicgrid serve`` on a free loopback port, and drives both endpoints from a load generator in
@@ -7,6 +7,7 @@ endpoints in --rounds slices so that noise on the shared machine hits both alike
 Bar (issue, 2-core machine, SQLite): >= 1,000 reports/s with p99 <= 50 ms.
 
 Run: .venv/bin/python bench/intake.py [--pg] [--workers 2] [--concurrency 32] [--duration 15] [--rate R]
+     add --stages to time each step of intake inside the server workers (wall and CPU ms per report).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import random
+import signal
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from typing import Any
 
 import httpx
 import shapely
+
 from _server import (
     LOOPBACK,
     PG_SERVER,
@@ -36,6 +41,7 @@ from _server import (
 
 BAR = {"reports_per_s": 1000, "p99_ms": 50}
 REQUEST_TIMEOUT_S = 30.0
+MAX_BACKLOG = 8  # fixed rate: requests waiting per connection before further ones are dropped (errors)
 WORDS = ["井盖缺失", "路灯不亮", "垃圾满溢", "占道经营", "污水外溢", "树木倒伏", "噪音扰民", "违章停车"]
 
 
@@ -121,7 +127,9 @@ async def _drive(phase: Phase) -> dict[str, Any]:
             base_url=f"http://{LOOPBACK}:{phase.port}",
             trust_env=False,
             timeout=REQUEST_TIMEOUT_S,
-            limits=httpx.Limits(max_connections=phase.connections, max_keepalive_connections=phase.connections),
+            limits=httpx.Limits(
+                max_connections=phase.connections, max_keepalive_connections=phase.connections
+            ),
             headers={"Accept-Language": "en", "Content-Type": "application/json"},
         )
     idle: asyncio.Queue[RawConnection] = asyncio.Queue()
@@ -159,17 +167,22 @@ async def _drive(phase: Phase) -> dict[str, Any]:
                 await one(t)
 
         await asyncio.gather(*(loop() for _ in range(phase.connections)))
-    else:  # open loop: requests due at fixed times; latency counts from the due time (no coordinated omission)
+    else:  # open loop: requests due at fixed times, latency counted from then (no coordinated omission)
         tasks: set[asyncio.Task[None]] = set()
         n = 0
         while (due := start + n / phase.rate) < end:
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            n += 1
+            if (
+                len(tasks) >= MAX_BACKLOG * phase.connections
+            ):  # far behind: count it lost, keep the run bounded
+                statuses["dropped"] = statuses.get("dropped", 0) + 1
+                continue
             task = asyncio.create_task(one(due))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-            n += 1
         if tasks:
             await asyncio.gather(*tasks)
     wall = time.perf_counter() - start
@@ -193,7 +206,7 @@ def run_phase(phase: Phase) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ workload
 def report_bodies(base: str, n: int, seed: int) -> list[bytes]:
-    """``n`` report bodies: random points inside random micro-grids, random categories, a phone to call back."""
+    """``n`` report bodies: random points in random micro-grids, random categories, a phone to call back."""
     rng = random.Random(seed)
     with httpx.Client(base_url=base, trust_env=False, timeout=60) as client:
         codes = [c["code"] for c in client.get("/api/v1/categories").json()]
@@ -220,6 +233,17 @@ def report_bodies(base: str, n: int, seed: int) -> list[bytes]:
     return bodies
 
 
+def machine_cpu() -> list[int]:
+    """[busy, total] jiffies of all CPUs since boot, from /proc/stat ([0, 0] elsewhere)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return [0, 0]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return [sum(fields) - idle, sum(fields)]
+
+
 class Load:
     """Runs phases on ``procs`` generator processes at once and accumulates per-endpoint results."""
 
@@ -227,8 +251,11 @@ class Load:
         self.pool, self.server, self.args = pool, server, args
         self.results: dict[str, dict[str, Any]] = {}
         self.created = 0  # every 201 of the reports endpoint, warm-up included (for stored_match)
+        self.stages: dict[str, list[float]] = {}  # label -> [wall s, cpu s, calls], measured report phases
 
-    def run(self, name: str, method: str, path: str, bodies: list[bytes], seconds: float, measure: bool) -> None:
+    def run(
+        self, name: str, method: str, path: str, bodies: list[bytes], seconds: float, measure: bool
+    ) -> None:
         a = self.args
         procs = a.gen_procs
         phases = [
@@ -245,16 +272,25 @@ class Load:
             )
             for p in range(procs)
         ]
-        cpu0 = self.server.cpu_seconds()
+        timing = self.server.stages if measure and name == "reports" else None
+        before = timing.totals() if timing else {}
+        cpu0, machine0 = self.server.cpu_seconds(), machine_cpu()
         outs = self.pool.map(run_phase, phases)
         server_cpu = self.server.cpu_seconds() - cpu0
+        machine = [b - a for a, b in zip(machine0, machine_cpu(), strict=True)]
+        if timing:
+            for label, values in timing.totals().items():
+                acc_stage = self.stages.setdefault(label, [0.0, 0.0, 0.0])
+                for i, v in enumerate(values):
+                    acc_stage[i] += v - before.get(label, [0.0, 0.0, 0.0])[i]
         if name == "reports":
             self.created += sum(o["statuses"].get("201", 0) for o in outs)
         if not measure:
             return
         ok = "201" if name == "reports" else "200"
         acc = self.results.setdefault(
-            name, {"latencies": [], "errors": 0, "walls": [], "gen_cpu": 0.0, "server_cpu": 0.0, "statuses": {}}
+            name,
+            {"latencies": [], "errors": 0, "walls": [], "gen_cpu": 0.0, "server_cpu": 0.0, "statuses": {}},
         )
         for o in outs:
             acc["latencies"] += o["latencies"]  # every answered request; errors are counted, not dropped
@@ -264,6 +300,7 @@ class Load:
                 acc["statuses"][s] = acc["statuses"].get(s, 0) + n
         acc["walls"].append(max(o["wall"] for o in outs))
         acc["server_cpu"] += server_cpu
+        acc["machine_busy"] = [a + b for a, b in zip(acc.get("machine_busy", [0, 0]), machine, strict=True)]
 
     def summary(self, name: str) -> dict[str, Any]:
         acc = self.results[name]
@@ -271,9 +308,19 @@ class Load:
         n = max(1, out["count"])
         out["server_cpu_ms_per_req"] = round(acc["server_cpu"] / n * 1000, 3)
         out["generator_cpu_ms_per_req"] = round(acc["gen_cpu"] / n * 1000, 3)
+        busy, total = acc["machine_busy"]
+        out["machine_cpu_busy_pct"] = round(100 * busy / total, 1) if total else None
         if acc["errors"]:
             out["statuses"] = acc["statuses"]
         return out
+
+    def stage_summary(self) -> dict[str, dict[str, float]]:
+        """Per stage: wall and thread-CPU ms per report (every report the server handled while measured)."""
+        reports = self.stages.get("report_case (all of intake)", [0.0, 0.0, 0.0])[2] or 1
+        return {
+            label: {"wall_ms": round(w / reports * 1000, 3), "cpu_ms": round(c / reports * 1000, 3)}
+            for label, (w, c, _) in sorted(self.stages.items(), key=lambda kv: -kv[1][0])
+        }
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -282,7 +329,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pg", action="store_true", help="Use a fresh PostgreSQL database (dropped after).")
     ap.add_argument("--pg-server", default=PG_SERVER, help="PostgreSQL server URL for --pg (loopback only).")
-    ap.add_argument("--db", help="Use this existing database (with a map) as is; nothing is built or dropped.")
+    ap.add_argument("--db", help="Use this existing database (with a map) as is; nothing built or dropped.")
     ap.add_argument("--workers", type=int, default=2, help="Server worker processes.")
     ap.add_argument("--concurrency", type=int, default=32, help="Connections in all (closed-loop clients).")
     ap.add_argument("--rate", type=float, help="Fixed request rate per endpoint (open loop) instead.")
@@ -292,7 +339,10 @@ def main() -> None:
     ap.add_argument("--gen-procs", type=int, default=1, help="Load generator processes.")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--stages", action="store_true", help="Time intake's steps inside the server.")
     args = ap.parse_args()
+    # A terminated run still stops its server and drops its database (the context managers' exits run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.concurrency < args.gen_procs:
         ap.error("--concurrency must be at least --gen-procs")
 
@@ -304,7 +354,8 @@ def main() -> None:
                 build_demo(url, seed=args.seed, cases=0)
             before = case_count(url)
             ctx = mp.get_context("spawn")
-            with Server(url, workers=args.workers, workdir=workdir) as server, ctx.Pool(args.gen_procs) as pool:
+            server = Server(url, workers=args.workers, workdir=workdir, stages=args.stages)
+            with server, ctx.Pool(args.gen_procs) as pool:
                 bodies = report_bodies(server.base, 5000, args.seed)
                 load = Load(pool, server, args)
                 trivial = ("trivial", "GET", "/healthz", [])
@@ -314,6 +365,9 @@ def main() -> None:
                 for _ in range(args.rounds):
                     for endpoint in (trivial, reports):
                         load.run(*endpoint, seconds=args.duration / args.rounds, measure=True)
+                failed = {s for r in load.results.values() for s in r["statuses"]} - {"200", "201", "dropped"}
+                if failed:
+                    print(f"server output (tail):\n{server.output()}", file=sys.stderr)
             stored = case_count(url) - before
 
     rep, triv = load.summary("reports"), load.summary("trivial")
@@ -339,8 +393,10 @@ def main() -> None:
                 rep["per_s"] >= BAR["reports_per_s"] and rep["p99_ms"] <= BAR["p99_ms"] and rep["errors"] == 0
             ),
         },
-        "note": "load generator and server share the machine's cores (generator in its own process(es); "
-        "*_cpu_ms_per_req show each side's CPU); latency = client-side, send to full response",
+        **({"stages_per_report": load.stage_summary()} if args.stages else {}),
+        "note": f"load generator and server share this machine's {os.cpu_count()} cores (generator in its "
+        "own process(es); *_cpu_ms_per_req show each side's CPU, machine_cpu_busy_pct everything incl. the "
+        "database server and other tenants); latency = client-side, send to full response",
     }
     print(json.dumps(out, ensure_ascii=False))
 

@@ -17,7 +17,7 @@ from civicgrid.demo.people import WorkerKind, WorkerSpec
 from civicgrid.domain.accounts import UserSpec
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.app import create_app
-from civicgrid.services import accounts
+from civicgrid.services import accounts, sign_in
 from civicgrid.services.grids import import_areas
 from civicgrid.services.reference import seed_reference_data
 from support import tiny_map
@@ -99,9 +99,7 @@ def civic(db_url: str, tmp_path: Path) -> Iterator[Civic]:
         user = accounts.create_user(
             uow=app.uow, actor=admin, spec=spec, password=PASSWORD, now=clock(), passwords=FAST
         )
-        token = accounts.issue_token(
-            uow=app.uow, user=user, name="test", now=clock(), ttl=timedelta(days=400)
-        )
+        token = sign_in.issue_token(uow=app.uow, user=user, name="test", now=clock(), ttl=timedelta(days=400))
         civic.headers[name] = {"Authorization": f"Bearer {token}"}
     yield civic
     civic.client.close()

@@ -27,8 +27,21 @@ from civicgrid.domain.accounts import (
     WeakPassword,
 )
 from civicgrid.domain.roles import Actor, Role
-from civicgrid.services import accounts
+from civicgrid.services import accounts, api_keys
 from civicgrid.services.reference import seed_reference_data
+from civicgrid.services.sign_in import (
+    SESSION_MAX_AGE,
+    authenticate,
+    csrf_ok,
+    end_session,
+    issue_token,
+    purge_expired_sessions,
+    resolve_session,
+    resolve_token,
+    revoke_token,
+    secret_hash,
+    start_session,
+)
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 FAST = Passwords(FAST_FOR_TESTS)
@@ -51,9 +64,7 @@ def make_user(uow: Uow, username: str = "wang", role: Role = Role.OPERATOR, **kw
 def sign_in(
     uow: Uow, username: str, password: str, *, at: datetime = T0, client: str | None = "10.0.0.1"
 ) -> User:
-    return accounts.authenticate(
-        uow=uow, username=username, password=password, client=client, now=at, passwords=FAST
-    )
+    return authenticate(uow=uow, username=username, password=password, client=client, now=at, passwords=FAST)
 
 
 def audit(uow: Uow, action: str | None = None) -> list[AuditEntry]:
@@ -119,25 +130,23 @@ def test_one_client_guessing_many_names_is_locked_out_but_others_are_not(uow: Uo
 
 def test_a_deactivated_user_cannot_sign_in_and_loses_sessions_and_tokens(uow: Uow) -> None:
     user = make_user(uow)
-    secret, _ = accounts.start_session(uow=uow, user=user, now=T0)
-    token = accounts.issue_token(uow=uow, user=user, name="sync", now=T0, ttl=None)
+    secret, _ = start_session(uow=uow, user=user, now=T0)
+    token = issue_token(uow=uow, user=user, name="sync", now=T0, ttl=None)
     gone = accounts.deactivate(uow=uow, actor=ADMIN, username="wang", now=T0)
     assert gone.active is False
     with pytest.raises(AccountDisabled):
         sign_in(uow, "wang", PASSWORD)
     with pytest.raises(InvalidCredentials):  # a wrong password still says nothing about the account
         sign_in(uow, "wang", "wrong horse battery")
-    assert accounts.resolve_session(uow=uow, secret=secret, now=T0) is None
-    assert accounts.resolve_token(uow=uow, token=token, now=T0) is None
+    assert resolve_session(uow=uow, secret=secret, now=T0) is None
+    assert resolve_token(uow=uow, token=token, now=T0) is None
     assert audit(uow, "user.deactivate")[0].detail == {"sessions_ended": 1, "tokens_revoked": 1}
 
 
 def test_an_outdated_hash_is_upgraded_at_the_next_good_sign_in(uow: Uow) -> None:
     user = make_user(uow)
     stronger = Passwords(Argon2Cost(time_cost=2, memory_kib=16, parallelism=1))
-    accounts.authenticate(
-        uow=uow, username="wang", password=PASSWORD, client=None, now=T0, passwords=stronger
-    )
+    authenticate(uow=uow, username="wang", password=PASSWORD, client=None, now=T0, passwords=stronger)
     with uow() as u:
         stored = u.accounts.password_hash(user.id)
     assert "m=16,t=2" in stored and not stronger.needs_rehash(stored)
@@ -156,7 +165,7 @@ def test_only_administrators_manage_accounts(uow: Uow) -> None:
             passwords=FAST,
         )
     with pytest.raises(NotAllowed):
-        accounts.create_api_key(uow=uow, actor=operator, name="x", now=T0)
+        api_keys.create_api_key(uow=uow, actor=operator, name="x", now=T0)
 
 
 def test_names_are_unique_and_passwords_follow_the_policy(uow: Uow) -> None:
@@ -191,7 +200,7 @@ def test_scoped_roles_must_name_a_real_worker_or_organisation(uow: Uow) -> None:
 
 def test_a_user_changes_their_own_password_only_with_the_current_one(uow: Uow) -> None:
     user = make_user(uow)
-    secret, _ = accounts.start_session(uow=uow, user=user, now=T0)
+    secret, _ = start_session(uow=uow, user=user, now=T0)
     new = "another long passphrase"
     kw = {
         "uow": uow,
@@ -207,93 +216,89 @@ def test_a_user_changes_their_own_password_only_with_the_current_one(uow: Uow) -
         accounts.set_password(current_password="wrong horse battery", **kw)  # type: ignore[arg-type]
     accounts.set_password(current_password=PASSWORD, **kw)  # type: ignore[arg-type]
     assert sign_in(uow, "wang", new).id == user.id
-    assert accounts.resolve_session(uow=uow, secret=secret, now=T0) is None  # everyone else signed out
+    assert resolve_session(uow=uow, secret=secret, now=T0) is None  # everyone else signed out
     assert audit(uow, "user.password")[0].actor_id == user.id
 
 
 # --------------------------------------------------------------------------------------- sessions
 def test_a_session_slides_its_expiry_and_ends_when_idle_too_long(uow: Uow, engine: Engine) -> None:
     user = make_user(uow)
-    secret, csrf = accounts.start_session(uow=uow, user=user, now=T0, ttl=timedelta(hours=1))
+    secret, csrf = start_session(uow=uow, user=user, now=T0, ttl=timedelta(hours=1))
     with engine.connect() as conn:
         stored = conn.execute(sa.select(sessions.c.id)).scalars().all()
-    assert stored == [accounts.secret_hash(secret)]  # the secret itself is not stored
+    assert stored == [secret_hash(secret)]  # the secret itself is not stored
     at = T0
     for _ in range(3):
         at += timedelta(minutes=50)
-        assert accounts.resolve_session(uow=uow, secret=secret, now=at) == (user, csrf)
-    assert accounts.resolve_session(uow=uow, secret=secret, now=at + timedelta(minutes=61)) is None
-    assert accounts.resolve_session(uow=uow, secret=secret, now=at) is None  # deleted, not only expired
+        assert resolve_session(uow=uow, secret=secret, now=at) == (user, csrf)
+    assert resolve_session(uow=uow, secret=secret, now=at + timedelta(minutes=61)) is None
+    assert resolve_session(uow=uow, secret=secret, now=at) is None  # deleted, not only expired
 
 
 def test_a_busy_session_still_ends_after_its_maximum_age(uow: Uow) -> None:
     user = make_user(uow)
-    secret, _ = accounts.start_session(uow=uow, user=user, now=T0, ttl=timedelta(hours=12))
+    secret, _ = start_session(uow=uow, user=user, now=T0, ttl=timedelta(hours=12))
     at = T0
-    while at < T0 + accounts.SESSION_MAX_AGE - timedelta(hours=6):
+    while at < T0 + SESSION_MAX_AGE - timedelta(hours=6):
         at += timedelta(hours=6)
-        assert accounts.resolve_session(uow=uow, secret=secret, now=at) is not None
-    assert accounts.resolve_session(uow=uow, secret=secret, now=T0 + accounts.SESSION_MAX_AGE) is None
+        assert resolve_session(uow=uow, secret=secret, now=at) is not None
+    assert resolve_session(uow=uow, secret=secret, now=T0 + SESSION_MAX_AGE) is None
 
 
 def test_signing_out_ends_the_session_and_is_audited(uow: Uow) -> None:
     user = make_user(uow)
-    secret, csrf = accounts.start_session(uow=uow, user=user, now=T0)
-    assert (
-        accounts.csrf_ok(csrf, csrf)
-        and not accounts.csrf_ok(csrf, "forged")
-        and not accounts.csrf_ok(csrf, None)
-    )
-    accounts.end_session(uow=uow, secret=secret, now=T0)
-    accounts.end_session(uow=uow, secret=secret, now=T0)  # twice is harmless
-    assert accounts.resolve_session(uow=uow, secret=secret, now=T0) is None
-    assert accounts.resolve_session(uow=uow, secret="made-up", now=T0) is None
+    secret, csrf = start_session(uow=uow, user=user, now=T0)
+    assert csrf_ok(csrf, csrf) and not csrf_ok(csrf, "forged") and not csrf_ok(csrf, None)
+    end_session(uow=uow, secret=secret, now=T0)
+    end_session(uow=uow, secret=secret, now=T0)  # twice is harmless
+    assert resolve_session(uow=uow, secret=secret, now=T0) is None
+    assert resolve_session(uow=uow, secret="made-up", now=T0) is None
     assert len(audit(uow, "sign_out")) == 1
-    assert accounts.purge_expired_sessions(uow=uow, now=T0) == 0
+    assert purge_expired_sessions(uow=uow, now=T0) == 0
 
 
 # ----------------------------------------------------------------------------------------- tokens
 def test_tokens_act_as_their_user_until_they_expire_or_are_revoked(uow: Uow) -> None:
     user = make_user(uow)
-    token = accounts.issue_token(uow=uow, user=user, name="sync", now=T0, ttl=timedelta(days=1))
+    token = issue_token(uow=uow, user=user, name="sync", now=T0, ttl=timedelta(days=1))
     assert token.startswith("cgt_")
-    assert accounts.resolve_token(uow=uow, token=token, now=T0 + timedelta(hours=23)) == user
-    assert accounts.resolve_token(uow=uow, token=token, now=T0 + timedelta(days=1)) is None
-    forever = accounts.issue_token(uow=uow, user=user, name="etl", now=T0, ttl=None)
-    assert accounts.resolve_token(uow=uow, token=forever, now=T0 + timedelta(days=999)) == user
-    assert accounts.revoke_token(uow=uow, token=forever, now=T0) is True
-    assert accounts.revoke_token(uow=uow, token=forever, now=T0) is False
-    assert accounts.resolve_token(uow=uow, token=forever, now=T0) is None
-    assert accounts.resolve_token(uow=uow, token="cgt_made-up", now=T0) is None
+    assert resolve_token(uow=uow, token=token, now=T0 + timedelta(hours=23)) == user
+    assert resolve_token(uow=uow, token=token, now=T0 + timedelta(days=1)) is None
+    forever = issue_token(uow=uow, user=user, name="etl", now=T0, ttl=None)
+    assert resolve_token(uow=uow, token=forever, now=T0 + timedelta(days=999)) == user
+    assert revoke_token(uow=uow, token=forever, now=T0) is True
+    assert revoke_token(uow=uow, token=forever, now=T0) is False
+    assert resolve_token(uow=uow, token=forever, now=T0) is None
+    assert resolve_token(uow=uow, token="cgt_made-up", now=T0) is None
     assert [e.detail["name"] for e in audit(uow, "token.issue")] == ["etl", "sync"]
     assert len(audit(uow, "token.revoke")) == 1
 
 
 # --------------------------------------------------------------------------------------- API keys
 def test_api_keys_are_shown_once_verified_by_hash_and_revoked_by_prefix(uow: Uow, engine: Engine) -> None:
-    key = accounts.create_api_key(uow=uow, actor=ADMIN, name="wechat", now=T0)
+    key = api_keys.create_api_key(uow=uow, actor=ADMIN, name="wechat", now=T0)
     assert key.startswith("cgk_") and len(key) > 40
-    (listed,) = accounts.list_api_keys(uow=uow)
+    (listed,) = api_keys.list_api_keys(uow=uow)
     assert (listed.name, listed.prefix, listed.last_used_at) == ("wechat", key[:12], None)
     with engine.connect() as conn:
         assert key not in str(conn.exec_driver_sql("SELECT * FROM api_keys").all())
-    found = accounts.verify_api_key(uow=uow, key=key, now=T0 + timedelta(minutes=5))
+    found = api_keys.verify_api_key(uow=uow, key=key, now=T0 + timedelta(minutes=5))
     assert found is not None and found.id == listed.id
-    assert accounts.list_api_keys(uow=uow)[0].last_used_at == T0 + timedelta(minutes=5)
-    assert accounts.verify_api_key(uow=uow, key=key[:-1] + "?", now=T0) is None
+    assert api_keys.list_api_keys(uow=uow)[0].last_used_at == T0 + timedelta(minutes=5)
+    assert api_keys.verify_api_key(uow=uow, key=key[:-1] + "?", now=T0) is None
     with pytest.raises(UnknownApiKey):
-        accounts.revoke_api_key(uow=uow, actor=ADMIN, key_or_prefix="cgk_nothere", now=T0)
-    revoked = accounts.revoke_api_key(
+        api_keys.revoke_api_key(uow=uow, actor=ADMIN, key_or_prefix="cgk_nothere", now=T0)
+    revoked = api_keys.revoke_api_key(
         uow=uow, actor=ADMIN, key_or_prefix=listed.prefix, now=T0 + timedelta(hours=1)
     )
     assert revoked.revoked_at == T0 + timedelta(hours=1) and not revoked.active
-    assert accounts.verify_api_key(uow=uow, key=key, now=T0 + timedelta(hours=2)) is None
+    assert api_keys.verify_api_key(uow=uow, key=key, now=T0 + timedelta(hours=2)) is None
     assert [e.action for e in audit(uow)] == ["api_key.revoke", "api_key.create"]
 
 
 def test_an_api_key_can_be_revoked_by_the_whole_key(uow: Uow) -> None:
-    key = accounts.create_api_key(uow=uow, actor=ADMIN, name="open311", now=T0)
-    assert accounts.revoke_api_key(uow=uow, actor=ADMIN, key_or_prefix=key, now=T0).revoked_at == T0
+    key = api_keys.create_api_key(uow=uow, actor=ADMIN, name="open311", now=T0)
+    assert api_keys.revoke_api_key(uow=uow, actor=ADMIN, key_or_prefix=key, now=T0).revoked_at == T0
 
 
 # ------------------------------------------------------------------------------------- audit log

@@ -20,13 +20,13 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from support import tiny_map
 
 from civicgrid.bootstrap import bootstrap
 from civicgrid.config import Settings
 from civicgrid.domain.roles import Actor
 from civicgrid.services.grids import import_areas
 from civicgrid.services.reference import seed_reference_data
+from support import tiny_map
 
 KILLS = 10
 CIVICGRID = str(Path(sys.executable).with_name("civicgrid"))
@@ -86,7 +86,7 @@ def test_every_acknowledged_report_survives_sigkill_and_retries_make_no_duplicat
         base = f"http://127.0.0.1:{port}"
         stop = threading.Event()
 
-        def send(key: str, client: httpx.Client) -> None:
+        def send(key: str, client: httpx.Client, base: str = base) -> None:
             try:
                 r = client.post(f"{base}/api/v1/cases", json=body(key), headers={"Idempotency-Key": key})
             except httpx.HTTPError:
@@ -101,7 +101,7 @@ def test_every_acknowledged_report_survives_sigkill_and_retries_make_no_duplicat
                 send(key, client)
             assert not unanswered
 
-            def load() -> None:
+            def load(stop: threading.Event = stop) -> None:
                 nonlocal sequence
                 while not stop.is_set():
                     sequence += 1
@@ -120,8 +120,9 @@ def test_every_acknowledged_report_survives_sigkill_and_retries_make_no_duplicat
     try:
         with httpx.Client(timeout=5, trust_env=False) as client:
             for key in sorted(unanswered):
-                r = client.post(f"http://127.0.0.1:{port}/api/v1/cases", json=body(key),
-                                headers={"Idempotency-Key": key})
+                r = client.post(
+                    f"http://127.0.0.1:{port}/api/v1/cases", json=body(key), headers={"Idempotency-Key": key}
+                )
                 assert r.status_code == 201
                 acknowledged[key] = r.json()["number"]
     finally:
@@ -134,7 +135,7 @@ def test_every_acknowledged_report_survives_sigkill_and_retries_make_no_duplicat
     engine.dispose()
     assert len(acknowledged) > KILLS  # the load really ran between kills
     for key, number in acknowledged.items():
-        assert stored.get(number) == f"井盖缺失 {key}", f"acknowledged report {key} ({number}) was lost or changed"
+        assert stored.get(number) == f"井盖缺失 {key}", f"report {key} ({number}) was lost or changed"
     keys = [d.split()[-1] for d in stored.values()]
     assert len(keys) == len(set(keys)), "a retried report was stored twice"
     assert set(keys) == set(acknowledged)

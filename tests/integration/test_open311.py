@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from civicgrid.services import accounts
+from civicgrid.services import accounts, api_keys
 from conftest import Civic
 
 BASE = "/open311/v2"
@@ -52,7 +52,7 @@ REQUEST_FIELDS = [
 
 
 def api_key(civic: Civic, name: str = "wechat-miniapp") -> str:
-    return accounts.create_api_key(
+    return api_keys.create_api_key(
         uow=civic.app.uow, actor=accounts.command_line_actor(), name=name, now=civic.clock()
     )
 
@@ -264,7 +264,7 @@ def test_creating_needs_a_valid_api_key(civic: Civic, fmt: str) -> None:
     without = manhole(key)
     del without["api_key"]
     assert error_code(post(civic, fmt, **without), fmt, 403) == "api_key_missing"
-    accounts.revoke_api_key(
+    api_keys.revoke_api_key(
         uow=civic.app.uow, actor=accounts.command_line_actor(), key_or_prefix=key, now=civic.clock()
     )
     assert error_code(post(civic, fmt, **manhole(key)), fmt, 403) == "api_key_invalid"

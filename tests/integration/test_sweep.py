@@ -276,7 +276,8 @@ def test_even_overlapping_sweeps_escalate_each_case_once(civic: Civic) -> None:
     civic.clock.advance(hours=31)
     expired = timedelta(seconds=-1)
     reports = race(lambda: run(civic, lease=expired), lambda: run(civic, lease=expired))
-    assert not any(r.skipped_locked for r in reports), reports
+    # Usually both get in; when both find no lease row at all, the loser of the insert race stands aside.
+    assert sum(r.skipped_locked for r in reports) <= 1, reports
     assert sum(r.escalated for r in reports) == sum(r.red for r in reports) == len(numbers), reports
     for n in numbers:
         assert rule_escalations(load(civic, n)) == ["community"]

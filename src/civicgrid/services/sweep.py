@@ -25,14 +25,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from civicgrid.adapters.db.tables import cases, meta
+from civicgrid.adapters.db.case_repository import SweepCandidate
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
-from civicgrid.domain.case_types import ASSIGNED_STATUSES, Escalation, Status, Warning
+from civicgrid.domain.case_types import ASSIGNED_STATUSES, Escalation
 from civicgrid.domain.cases import StaleVersion
-from civicgrid.domain.deadlines import TimeLimit
 from civicgrid.domain.errors import DomainError
 from civicgrid.domain.escalation import ESCALATION_REASON, EscalationRules, assess, may_need_action
 from civicgrid.domain.roles import Actor
@@ -145,53 +143,9 @@ def _sweep_case(
 
 
 # ----------------------------------------------------------------------------- the candidate scan
-@dataclass(frozen=True)
-class _Row:
-    """The columns the cheap pre-check needs (``civicgrid.domain.escalation.Timed``), without history."""
-
-    id: int
-    status: Status
-    due: datetime | None
-    accept_due: datetime | None
-    limit: TimeLimit | None
-    warning: Warning
-    escalation: Escalation
-
-
-_SWEPT = sorted(s.value for s in ASSIGNED_STATUSES)
-
-
-def _candidates(uow: Callable[[], UnitOfWork], after: int, batch: int) -> list[_Row]:
-    # Keyset pagination by id over the cases being worked on; a case already red at the district has
-    # nothing left to gain, so the ever-growing tail of old overdue cases is not read again and again.
-    done = sa.and_(cases.c.warning == Warning.RED.value, cases.c.escalation == Escalation.DISTRICT.value)
-    query = (
-        sa.select(
-            cases.c.id,
-            cases.c.status,
-            cases.c.due,
-            cases.c.accept_due,
-            cases.c.time_limit,
-            cases.c.warning,
-            cases.c.escalation,
-        )
-        .where(cases.c.status.in_(_SWEPT), cases.c.due.is_not(None), cases.c.id > after, sa.not_(done))
-        .order_by(cases.c.id)
-        .limit(batch)
-    )
+def _candidates(uow: Callable[[], UnitOfWork], after: int, batch: int) -> list[SweepCandidate]:
     with uow() as u:
-        return [
-            _Row(
-                id=r.id,
-                status=Status(r.status),
-                due=r.due,
-                accept_due=r.accept_due,
-                limit=TimeLimit.parse(r.time_limit) if r.time_limit else None,
-                warning=Warning(r.warning),
-                escalation=Escalation(r.escalation),
-            )
-            for r in u.conn.execute(query)
-        ]
+        return u.cases.sweep_candidates(after_id=after, limit=batch, statuses=ASSIGNED_STATUSES)
 
 
 # ---------------------------------------------------------------------------------------- the lease
@@ -228,13 +182,11 @@ class _Lease:
         """Take the lease if it is free, expired or already ours; False if another process holds it."""
         value = self._fresh()
         with self.uow() as u:
-            current = u.conn.execute(sa.select(meta.c.value).where(meta.c.key == LEASE_KEY)).scalar()
+            current = u.leases.read(LEASE_KEY)
             if current is None:
-                try:
-                    u.conn.execute(sa.insert(meta).values(key=LEASE_KEY, value=value))
-                except IntegrityError:  # another process inserted it first (PostgreSQL): it holds it
+                if not u.leases.insert(LEASE_KEY, value):  # another process inserted it first: it holds it
                     return False
-            elif not self._free(current) or not self._swap(u, current, value):
+            elif not self._free(current) or not u.leases.swap(LEASE_KEY, current, value):
                 return False
             u.commit()
         self._held = value
@@ -246,7 +198,7 @@ class _Lease:
             return False
         value = self._fresh()
         with self.uow() as u:
-            if not self._swap(u, self._held, value):
+            if not u.leases.swap(LEASE_KEY, self._held, value):
                 self._held = None
                 return False
             u.commit()
@@ -258,18 +210,9 @@ class _Lease:
         if self._held is None:
             return
         with self.uow() as u:
-            u.conn.execute(sa.delete(meta).where(meta.c.key == LEASE_KEY, meta.c.value == self._held))
+            u.leases.delete_if(LEASE_KEY, self._held)
             u.commit()
         self._held = None
-
-    @staticmethod
-    def _swap(u: UnitOfWork, old: str, new: str) -> bool:
-        # The WHERE on the old value makes this atomic: of two processes swapping the same value, the
-        # second one's UPDATE finds no row (PostgreSQL re-checks the row once the first commits).
-        result = u.conn.execute(
-            sa.update(meta).where(meta.c.key == LEASE_KEY, meta.c.value == old).values(value=new)
-        )
-        return result.rowcount == 1
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -40,6 +41,19 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 def case_number(case_id: int, submitted_at: datetime) -> str:
     """The public number: local submission date and the row id, e.g. 20261128000123."""
     return f"{submitted_at.astimezone(LOCAL):%Y%m%d}{case_id:06d}"
+
+
+@dataclass(frozen=True)
+class SweepCandidate:
+    """The columns the sweep's cheap pre-check needs (``civicgrid.domain.escalation.Timed``), no history."""
+
+    id: int
+    status: Status
+    due: datetime | None
+    accept_due: datetime | None
+    limit: TimeLimit | None
+    warning: Warning
+    escalation: Escalation
 
 
 class CaseRepository:
@@ -145,6 +159,43 @@ class CaseRepository:
             cases.c.due_provisional.is_(True), cases.c.status.in_([s.value for s in OPEN_STATUSES])
         )
         return list(self.conn.execute(q.order_by(cases.c.id)).scalars())
+
+    def sweep_candidates(self, after_id: int, limit: int, statuses: Iterable[Status]) -> list[SweepCandidate]:
+        """The next ``limit`` cases past ``after_id`` in these statuses with a deadline, by id."""
+        # Keyset pagination by id over the cases being worked on; a case already red at the district has
+        # nothing left to gain, so the ever-growing tail of old overdue cases is not read again and again.
+        done = sa.and_(cases.c.warning == Warning.RED.value, cases.c.escalation == Escalation.DISTRICT.value)
+        query = (
+            sa.select(
+                cases.c.id,
+                cases.c.status,
+                cases.c.due,
+                cases.c.accept_due,
+                cases.c.time_limit,
+                cases.c.warning,
+                cases.c.escalation,
+            )
+            .where(
+                cases.c.status.in_(sorted(s.value for s in statuses)),
+                cases.c.due.is_not(None),
+                cases.c.id > after_id,
+                sa.not_(done),
+            )
+            .order_by(cases.c.id)
+            .limit(limit)
+        )
+        return [
+            SweepCandidate(
+                id=r.id,
+                status=Status(r.status),
+                due=r.due,
+                accept_due=r.accept_due,
+                limit=TimeLimit.parse(r.time_limit) if r.time_limit else None,
+                warning=Warning(r.warning),
+                escalation=Escalation(r.escalation),
+            )
+            for r in self.conn.execute(query)
+        ]
 
     def _load(self, row: Any) -> Case:
         case = _from_row(row)

@@ -238,3 +238,4 @@ idempotency_keys = sa.Table(
     _ts("created_at", nullable=False, index=True),
 )
 from civicgrid.adapters.db import account_tables as account_tables  # noqa: E402  (registers the account tables on metadata)
+from civicgrid.adapters.db import dispatch_tables as dispatch_tables  # noqa: E402  (registers the dispatch tables on metadata)

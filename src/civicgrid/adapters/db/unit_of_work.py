@@ -9,7 +9,9 @@ from sqlalchemy.engine import Connection, Engine
 from civicgrid.adapters.db.account_repository import AccountRepository
 from civicgrid.adapters.db.area_repository import AreaRepository
 from civicgrid.adapters.db.case_repository import CaseRepository
+from civicgrid.adapters.db.dispatch_repository import DispatchRepository
 from civicgrid.adapters.db.idempotency_repository import IdempotencyRepository
+from civicgrid.adapters.db.lease_repository import LeaseRepository
 from civicgrid.adapters.db.reference_repository import ReferenceRepository
 
 
@@ -22,6 +24,8 @@ class UnitOfWork:
     reference: ReferenceRepository
     accounts: AccountRepository
     idempotency: IdempotencyRepository
+    dispatch: DispatchRepository
+    leases: LeaseRepository
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
@@ -38,6 +42,8 @@ class UnitOfWork:
         self.reference = ReferenceRepository(conn)
         self.accounts = AccountRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
+        self.dispatch = DispatchRepository(conn)
+        self.leases = LeaseRepository(conn)
         return self
 
     def __exit__(

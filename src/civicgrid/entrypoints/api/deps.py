@@ -12,7 +12,7 @@ from civicgrid.bootstrap import App
 from civicgrid.domain.errors import N_, DomainError
 from civicgrid.domain.roles import Actor, Role
 from civicgrid.entrypoints.api.errors import request_locale
-from civicgrid.services import accounts as account_services
+from civicgrid.services import sign_in as sign_in_services
 
 SESSION_COOKIE = "cg_session"
 CSRF_HEADER = "x-csrf-token"
@@ -74,12 +74,12 @@ def get_caller(request: Request, app: Annotated[App, Depends(get_app)]) -> Calle
     caller = Caller(actor=Actor(role=Role.RESIDENT, name=""), via="anonymous", client=client)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = account_services.resolve_token(uow=app.uow, token=auth[7:].strip(), now=now)
+        user = sign_in_services.resolve_token(uow=app.uow, token=auth[7:].strip(), now=now)
         if user is None:
             raise NotAuthenticated()
         caller = Caller(actor=user.actor(), via="token", client=client)
     elif SESSION_COOKIE in request.cookies:
-        found = account_services.resolve_session(uow=app.uow, secret=request.cookies[SESSION_COOKIE], now=now)
+        found = sign_in_services.resolve_session(uow=app.uow, secret=request.cookies[SESSION_COOKIE], now=now)
         if found is not None:
             user, csrf = found
             caller = Caller(actor=user.actor(), via="session", csrf_token=csrf, client=client)

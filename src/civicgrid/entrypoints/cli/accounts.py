@@ -22,7 +22,7 @@ from civicgrid.entrypoints.cli.common import (
     print_json,
     t,
 )
-from civicgrid.services import accounts
+from civicgrid.services import accounts, api_keys
 
 apikey_app = typer.Typer(help="API keys for machine clients (Open311, integrations).", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts and their roles.", no_args_is_help=True)
@@ -43,7 +43,7 @@ def apikey_create(
 ) -> None:
     """Create an API key and print it once: only its hash is kept."""
     with open_app(db) as app:
-        key = accounts.create_api_key(
+        key = api_keys.create_api_key(
             uow=app.uow, actor=accounts.command_line_actor(), name=name, now=app.clock()
         )
     print(key)  # alone on stdout, so a script can capture it
@@ -60,7 +60,7 @@ def apikey_revoke(
 ) -> None:
     """Revoke an API key; clients using it are refused from now on."""
     with open_app(db) as app:
-        key = accounts.revoke_api_key(
+        key = api_keys.revoke_api_key(
             uow=app.uow, actor=accounts.command_line_actor(), key_or_prefix=key_or_prefix, now=app.clock()
         )
     console.print(t("API key {prefix} ({name}) is revoked.", prefix=key.prefix, name=key.name))
@@ -71,7 +71,7 @@ def apikey_revoke(
 def apikey_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List API keys (prefixes only), revoked ones included."""
     with open_app(db) as app:
-        keys = accounts.list_api_keys(uow=app.uow)
+        keys = api_keys.list_api_keys(uow=app.uow)
     if as_json:
         print_json([_key_json(k) for k in keys])
         return

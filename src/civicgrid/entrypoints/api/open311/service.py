@@ -36,7 +36,7 @@ from civicgrid.entrypoints.api.open311.queries import (
     public_steps,
     request_rows,
 )
-from civicgrid.services.accounts import verify_api_key
+from civicgrid.services.api_keys import verify_api_key
 from civicgrid.services.intake import ReportCase, report_case
 from civicgrid.services.locating import Locator
 

@@ -16,7 +16,7 @@ from civicgrid.entrypoints.api.deps import (
     limit_public,
     signed_in,
 )
-from civicgrid.services import accounts
+from civicgrid.services.sign_in import authenticate, end_session, issue_token, start_session
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -26,11 +26,11 @@ def token(body: s.TokenRequest, request: Request, app: AppDep) -> s.TokenOut:
     """Exchange a username and password for a bearer token (throttled; every attempt is audited)."""
     limit_public(app, "sign_in", request)
     now = app.clock()
-    user = accounts.authenticate(
+    user = authenticate(
         uow=app.uow, username=body.username, password=body.password, client=client_address(request), now=now
     )
     ttl = timedelta(days=app.settings.token_days)
-    secret = accounts.issue_token(uow=app.uow, user=user, name=body.name, now=now, ttl=ttl)
+    secret = issue_token(uow=app.uow, user=user, name=body.name, now=now, ttl=ttl)
     return s.TokenOut(access_token=secret, expires_at=now + ttl)
 
 
@@ -55,11 +55,11 @@ def sign_in(body: s.SessionRequest, request: Request, response: Response, app: A
     """Sign in for the pages: an HttpOnly, SameSite session cookie, and the CSRF token for forms."""
     limit_public(app, "sign_in", request)
     now = app.clock()
-    user = accounts.authenticate(
+    user = authenticate(
         uow=app.uow, username=body.username, password=body.password, client=client_address(request), now=now
     )
     ttl = timedelta(hours=app.settings.session_hours)
-    secret, csrf = accounts.start_session(uow=app.uow, user=user, now=now, ttl=ttl)
+    secret, csrf = start_session(uow=app.uow, user=user, now=now, ttl=ttl)
     set_session_cookie(response, secret, secure=app.settings.secure_cookies)
     return {"csrf_token": csrf, "username": user.username, "role": user.role.value}
 
@@ -69,7 +69,7 @@ def sign_out(request: Request, app: AppDep, caller: CallerDep) -> Response:
     """End the page session (the CSRF token must come with it)."""
     secret = request.cookies.get(SESSION_COOKIE)
     if secret and caller.via == "session":
-        accounts.end_session(uow=app.uow, secret=secret, now=app.clock(), client=caller.client)
+        end_session(uow=app.uow, secret=secret, now=app.clock(), client=caller.client)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
