@@ -152,10 +152,9 @@ def _report_once(
             photos=report.photos,
             attributes=attributes,
         )
-        u.cases.add(case)
-        assert case.id is not None and case.number is not None
         token = secrets.token_urlsafe(18)
-        u.cases.set_tracking_hash(case.id, hash_token(token))
+        u.cases.add(case, tracking_hash=hash_token(token))
+        assert case.id is not None and case.number is not None
         receipt = Receipt(id=case.id, number=case.number, tracking_token=token, status=case.status.value)
         u.accounts.audit(
             actor=actor,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,14 +86,24 @@ class _Snapshot:
 class Locator:
     """Thread-safe, shared by every request of a process; checks the map version before use."""
 
-    def __init__(self) -> None:
+    def __init__(self, recheck_seconds: float = 1.0) -> None:
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
+        self._recheck = recheck_seconds
+        self._checked = -math.inf
 
     def refresh(self, areas: AreaRepository) -> _Snapshot:
-        """Rebuild the index if the stored map changed since it was built (one cheap query otherwise)."""
-        version = areas.map_version()
+        """Rebuild the index if the stored map changed since it was built.
+
+        The version is read at most once per ``recheck_seconds``: an import is seen by every process within
+        a second, and a busy intake does not pay a query per report for it.
+        """
         snap = self._snapshot
+        now = time.monotonic()
+        if snap is not None and now - self._checked < self._recheck:
+            return snap
+        version = areas.map_version()
+        self._checked = now
         if snap is not None and snap.version == version:
             return snap
         with self._lock:

@@ -41,6 +41,8 @@ class StoredToken:
     revoked_at: datetime | None
 
 
+_INSERT_AUDIT = sa.insert(audit_log)  # built once: every write appends a line
+
 class AccountRepository:
     """Reads and writes account data. Never commits: the service's unit of work does."""
 
@@ -260,7 +262,8 @@ class AccountRepository:
         must not hold secrets or passwords.
         """
         self.conn.execute(
-            sa.insert(audit_log).values(
+            _INSERT_AUDIT,
+            dict(
                 at=now,
                 actor_id=actor.id if actor else None,
                 actor_name=(actor.name if actor else "")[:100],
@@ -269,7 +272,7 @@ class AccountRepository:
                 target=target[:200],
                 detail=dict(detail or {}),
                 client=client[:100] if client else None,
-            )
+            ),
         )
 
     def audit_entries(

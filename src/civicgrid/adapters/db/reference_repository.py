@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
@@ -30,6 +31,9 @@ from civicgrid.domain.catalogue import (
     parse_catalogue,
 )
 from civicgrid.domain.deadlines import TimeLimit
+
+CATEGORY_CACHE_SECONDS = 5.0
+_CATEGORY_CACHE: dict[tuple[str, str], tuple[float, Category]] = {}
 
 
 class ReferenceRepository:
@@ -61,13 +65,26 @@ class ReferenceRepository:
         return parse_catalogue({"organisations": orgs}, {"majors": majors, "categories": cats})
 
     def category(self, code: str) -> Category:
-        """One active category by code; ``UnknownCategory`` otherwise."""
+        """One active category by code; ``UnknownCategory`` otherwise.
+
+        Every report looks its category up, and the catalogue changes a few times a year: answers are kept
+        for a few seconds per database, so an administrator's edit is seen everywhere within that time.
+        """
+        key = (self.conn.engine.url.render_as_string(), code)
+        now = time.monotonic()
+        hit = _CATEGORY_CACHE.get(key)
+        if hit is not None and now - hit[0] < CATEGORY_CACHE_SECONDS:
+            return hit[1]
         row = self.conn.execute(
             sa.select(categories).where(categories.c.code == code, categories.c.active.is_(True))
         ).first()
         if row is None:
             raise UnknownCategory(code=code)
-        return category_from_dict(_doc(row))
+        category = category_from_dict(_doc(row))
+        if len(_CATEGORY_CACHE) > 10_000:
+            _CATEGORY_CACHE.clear()
+        _CATEGORY_CACHE[key] = (now, category)
+        return category
 
     def organisation_exists(self, code: str) -> bool:
         """Whether an active department or utility unit has this code."""

@@ -10,6 +10,7 @@ from civicgrid.adapters.db.account_repository import AccountRepository
 from civicgrid.adapters.db.area_repository import AreaRepository
 from civicgrid.adapters.db.case_repository import CaseRepository
 from civicgrid.adapters.db.dispatch_repository import DispatchRepository
+from civicgrid.adapters.db.engine import WriterGate, writer_gate
 from civicgrid.adapters.db.idempotency_repository import IdempotencyRepository
 from civicgrid.adapters.db.lease_repository import LeaseRepository
 from civicgrid.adapters.db.reference_repository import ReferenceRepository
@@ -19,6 +20,7 @@ class UnitOfWork:
     """Opens a transaction on enter; ``commit()`` makes it durable; leaving without commit rolls back."""
 
     conn: Connection
+    _gate: WriterGate | None
     cases: CaseRepository
     areas: AreaRepository
     reference: ReferenceRepository
@@ -32,11 +34,18 @@ class UnitOfWork:
         self.write = write
 
     def __enter__(self) -> UnitOfWork:
-        conn = self.engine.connect()
-        if self.write and self.engine.dialect.name == "sqlite":
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        self.conn = conn
-        self._tx = conn.begin()
+        self._gate = writer_gate(self.engine) if self.write else None
+        if self._gate is not None:
+            self._gate.acquire()
+        try:
+            conn = self.engine.connect()
+            if self.write and self.engine.dialect.name == "sqlite":
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            self.conn = conn
+            self._tx = conn.begin()
+        except BaseException:
+            self._open_gate()
+            raise
         self.cases = CaseRepository(conn)
         self.areas = AreaRepository(conn)
         self.reference = ReferenceRepository(conn)
@@ -54,10 +63,17 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+            self._open_gate()
+
+    def _open_gate(self) -> None:
+        if self._gate is not None:
+            gate, self._gate = self._gate, None
+            gate.release()
 
     def commit(self) -> None:
-        """Make everything done in this unit durable."""
+        """Make everything done in this unit durable, then let the next writer in."""
         self._tx.commit()
+        self._open_gate()
 
     def rollback(self) -> None:
         """Undo everything done in this unit."""

@@ -53,7 +53,7 @@ class Caller:
         return self.via != "anonymous"
 
 
-def get_app(request: Request) -> App:
+async def get_app(request: Request) -> App:  # async: no trip through the thread pool for an attribute
     """The application built at start-up."""
     app: App = request.app.state.civic
     return app
