@@ -22,6 +22,7 @@ from civicgrid.config import Settings
 from civicgrid.domain.deadlines import TimeLimit, WorkingHours
 from civicgrid.domain.errors import N_, DomainError
 from civicgrid.services.deadline_policy import CalendarDeadlines
+from civicgrid.services.intake_writer import IntakeWriter
 from civicgrid.services.locating import Locator
 
 
@@ -50,6 +51,7 @@ class App:
     deadlines: CalendarDeadlines
     clock: Callable[[], datetime]
     photos: PhotoStore
+    intake: IntakeWriter
     limiters: dict[str, RateLimiter] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
@@ -91,10 +93,12 @@ def bootstrap(
         engine.dispose()
         raise
     hours = WorkingHours.parse(settings.working_hours, tz=settings.timezone)
+    locator = Locator()
     app = App(
         settings=settings,
         engine=engine,
-        locator=Locator(),
+        locator=locator,
+        intake=IntakeWriter(lambda: UnitOfWork(engine), locator),
         deadlines=CalendarDeadlines(ChinaWorkCalendar(), hours, TimeLimit.parse(settings.accept_limit)),
         clock=clock,
         photos=PhotoStore(settings.upload_dir, max_bytes=settings.max_photo_bytes),

@@ -114,65 +114,81 @@ def _report_once(
     now: datetime,
     idempotency: tuple[str, str] | None,
 ) -> Receipt:
-    fingerprint = report.fingerprint()
     with uow() as u:
-        if idempotency is not None:
-            stored = u.idempotency.get(*idempotency)
-            if stored is not None:
-                if stored.request_hash != fingerprint:
-                    raise IdempotencyKeyReused()
-                return Receipt(**stored.response, replayed=True)
-        category = u.reference.category(report.category_code)
-        _check(report, category)
-        attributes = _answers(report, category)
-        if report.lon is not None and report.lat is not None:
-            located = locator.locate(u.areas, report.lon, report.lat)
-            lon, lat = report.lon, report.lat
-        elif report.address.strip():
-            located, lon, lat = locator.locate_address(u.areas, report.address)
-        else:
-            raise InvalidReport(detail=N_("A report needs a map point or an address."))
-        anonymous = report.anonymous or not (report.reporter_name or report.reporter_phone)
-        case = Case.submit(
-            actor=actor,
-            at=now,
-            source=report.source,
-            category_code=category.code,
-            urgency=report.urgency or category.urgency,
-            description=report.description,
-            location=Location(lon, lat, report.address.strip()),
-            areas=located.chain,
-            reporter=Reporter(
-                name=None if report.anonymous else _clean(report.reporter_name),
-                phone=None if report.anonymous else _clean(report.reporter_phone),
-                anonymous=anonymous,
-                email=None if report.anonymous else _clean(report.reporter_email),
-                user_id=actor.id if actor.role.value == "resident" else None,
-            ),
-            photos=report.photos,
-            attributes=attributes,
+        receipt = file_report(
+            u, locator=locator, report=report, actor=actor, now=now, idempotency=idempotency
         )
-        token = secrets.token_urlsafe(18)
-        u.cases.add(case, tracking_hash=hash_token(token))
-        assert case.id is not None and case.number is not None
-        receipt = Receipt(id=case.id, number=case.number, tracking_token=token, status=case.status.value)
-        u.accounts.audit(
-            actor=actor,
-            action="case.submit",
-            target=case.number,
-            detail={"source": report.source.value, "category": category.code},
-            now=now,
-        )
-        if idempotency is not None:
-            # The token is kept with the answer: a client whose first response was lost still gets its link.
-            answer = {
-                "id": case.id,
-                "number": case.number,
-                "status": case.status.value,
-                "tracking_token": token,
-            }
-            u.idempotency.put(*idempotency, StoredAnswer(fingerprint, 201, answer), now)
         u.commit()
+    return receipt
+
+
+def file_report(
+    u: UnitOfWork,
+    *,
+    locator: Locator,
+    report: ReportCase,
+    actor: Actor,
+    now: datetime,
+    idempotency: tuple[str, str] | None,
+) -> Receipt:
+    """Everything of filing a report inside the caller's open unit of work, which commits (or batches)."""
+    fingerprint = report.fingerprint()
+    if idempotency is not None:
+        stored = u.idempotency.get(*idempotency)
+        if stored is not None:
+            if stored.request_hash != fingerprint:
+                raise IdempotencyKeyReused()
+            return Receipt(**stored.response, replayed=True)
+    category = u.reference.category(report.category_code)
+    _check(report, category)
+    attributes = _answers(report, category)
+    if report.lon is not None and report.lat is not None:
+        located = locator.locate(u.areas, report.lon, report.lat)
+        lon, lat = report.lon, report.lat
+    elif report.address.strip():
+        located, lon, lat = locator.locate_address(u.areas, report.address)
+    else:
+        raise InvalidReport(detail=N_("A report needs a map point or an address."))
+    anonymous = report.anonymous or not (report.reporter_name or report.reporter_phone)
+    case = Case.submit(
+        actor=actor,
+        at=now,
+        source=report.source,
+        category_code=category.code,
+        urgency=report.urgency or category.urgency,
+        description=report.description,
+        location=Location(lon, lat, report.address.strip()),
+        areas=located.chain,
+        reporter=Reporter(
+            name=None if report.anonymous else _clean(report.reporter_name),
+            phone=None if report.anonymous else _clean(report.reporter_phone),
+            anonymous=anonymous,
+            email=None if report.anonymous else _clean(report.reporter_email),
+            user_id=actor.id if actor.role.value == "resident" else None,
+        ),
+        photos=report.photos,
+        attributes=attributes,
+    )
+    token = secrets.token_urlsafe(18)
+    u.cases.add(case, tracking_hash=hash_token(token))
+    assert case.id is not None and case.number is not None
+    receipt = Receipt(id=case.id, number=case.number, tracking_token=token, status=case.status.value)
+    u.accounts.audit(
+        actor=actor,
+        action="case.submit",
+        target=case.number,
+        detail={"source": report.source.value, "category": category.code},
+        now=now,
+    )
+    if idempotency is not None:
+        # The token is kept with the answer: a client whose first response was lost still gets its link.
+        answer = {
+            "id": case.id,
+            "number": case.number,
+            "status": case.status.value,
+            "tracking_token": token,
+        }
+        u.idempotency.put(*idempotency, StoredAnswer(fingerprint, 201, answer), now)
     return receipt
 
 

@@ -43,6 +43,7 @@ class StoredToken:
 
 _INSERT_AUDIT = sa.insert(audit_log)  # built once: every write appends a line
 
+
 class AccountRepository:
     """Reads and writes account data. Never commits: the service's unit of work does."""
 

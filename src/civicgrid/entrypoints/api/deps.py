@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from civicgrid.bootstrap import App
 from civicgrid.domain.errors import N_, DomainError
@@ -64,8 +65,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_caller(request: Request, app: Annotated[App, Depends(get_app)]) -> Caller:
-    """Resolve the caller once per request: bearer token, then session cookie, else an anonymous resident."""
+async def get_caller(request: Request, app: Annotated[App, Depends(get_app)]) -> Caller:
+    """Resolve the caller once per request: bearer token, then session cookie, else an anonymous resident.
+
+    Async, with the database look-ups in the thread pool: an anonymous report pays no thread hop here.
+    """
     cached: Caller | None = getattr(request.state, "caller", None)
     if cached is not None:
         return cached
@@ -74,12 +78,16 @@ def get_caller(request: Request, app: Annotated[App, Depends(get_app)]) -> Calle
     caller = Caller(actor=Actor(role=Role.RESIDENT, name=""), via="anonymous", client=client)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = sign_in_services.resolve_token(uow=app.uow, token=auth[7:].strip(), now=now)
+        user = await run_in_threadpool(
+            sign_in_services.resolve_token, uow=app.uow, token=auth[7:].strip(), now=now
+        )
         if user is None:
             raise NotAuthenticated()
         caller = Caller(actor=user.actor(), via="token", client=client)
     elif SESSION_COOKIE in request.cookies:
-        found = sign_in_services.resolve_session(uow=app.uow, secret=request.cookies[SESSION_COOKIE], now=now)
+        found = await run_in_threadpool(
+            sign_in_services.resolve_session, uow=app.uow, secret=request.cookies[SESSION_COOKIE], now=now
+        )
         if found is not None:
             user, csrf = found
             caller = Caller(actor=user.actor(), via="session", csrf_token=csrf, client=client)

@@ -19,7 +19,7 @@ from civicgrid.entrypoints.api.case_views import case_out, list_item
 from civicgrid.entrypoints.api.deps import AppDep, CallerDep, StaffDep, limit_public
 from civicgrid.entrypoints.api.routes.photos import require_photos
 from civicgrid.services import workflow
-from civicgrid.services.intake import ReportCase, report_case
+from civicgrid.services.intake import ReportCase
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -32,7 +32,7 @@ DEFAULT_SOURCE = {
 
 
 @router.post("", status_code=201, response_model=s.CaseCreated)
-def create_case(
+async def create_case(
     body: s.CaseCreate,
     request: Request,
     app: AppDep,
@@ -59,9 +59,8 @@ def create_case(
         attributes=dict(body.attributes),
     )
     scope = f"user:{caller.actor.id}" if caller.signed_in else f"client:{caller.client}"
-    receipt = report_case(
-        uow=app.uow,
-        locator=app.locator,
+    # Async: the report joins the process's group commit, answered once its batch is durable.
+    receipt = await app.intake.submit(
         report=report,
         actor=caller.actor,
         now=app.clock(),
