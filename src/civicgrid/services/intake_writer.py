@@ -1,8 +1,8 @@
 """Group commit for intake: reports that arrive together share one transaction and one durable commit.
 
 A commit with an fsync is most of what storing a report costs, and SQLite lets one writer in at a time.
-One writer thread per process takes every report waiting in its queue, files each inside a SAVEPOINT of a
-single unit of work (a bad report rolls back alone) and commits once; only then is each request answered.
+One writer thread per process takes every report waiting in its queue, files them all in a single unit of
+work (a refused report is refused before it writes anything) and commits once; only then is each answered.
 So nothing is acknowledged before it is durable, and a busy intake pays one fsync per batch, not per report.
 """
 
@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
+from civicgrid.domain.errors import DomainError
 from civicgrid.domain.roles import Actor
 from civicgrid.services.intake import Receipt, ReportCase, file_report, report_case
 from civicgrid.services.locating import Locator
@@ -95,11 +94,9 @@ class IntakeWriter:
 
     def _file_batch(self, batch: list[_Job]) -> None:
         outcomes: list[tuple[_Job, Receipt | None, BaseException | None]] = []
-        retry: list[_Job] = []
         try:
             with self._uow() as u:
                 for job in batch:
-                    savepoint = u.conn.begin_nested()
                     try:
                         receipt = file_report(
                             u,
@@ -109,24 +106,21 @@ class IntakeWriter:
                             now=job.now,
                             idempotency=job.idempotency,
                         )
-                    except IntegrityError:
-                        savepoint.rollback()
-                        retry.append(job)  # a key raced with another process: replayed on its own below
-                    except Exception as exc:
-                        savepoint.rollback()
+                    except DomainError as exc:
+                        # ``file_report`` checks everything before its first write, so a refused report left
+                        # nothing in the transaction: no savepoint needed, the others go on.
                         outcomes.append((job, None, exc))
                     else:
-                        savepoint.commit()
                         outcomes.append((job, receipt, None))
                 u.commit()
         except Exception:
-            # The batch as a whole failed (e.g. the commit): nothing of it was stored, so each report is filed
-            # on its own, as without batching, and gets its own answer.
-            outcomes, retry = [], list(batch)
+            # Anything else (a key racing another process, a failed commit) undoes the whole batch: nothing of
+            # it was stored, so each report is filed on its own, as without batching, with its own answer.
+            for job in batch:
+                self._file_alone(job)
+            return
         for job, answer, error in outcomes:
             job.settle(answer, error)
-        for job in retry:
-            self._file_alone(job)
 
     def _file_alone(self, job: _Job) -> None:
         try:

@@ -68,6 +68,7 @@ class CaseRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._last_id: int | None = None  # SQLite: ids handed out in this transaction (write lock held)
 
     # ------------------------------------------------------------------ write
     def add(self, case: Case, *, tracking_hash: str | None = None) -> Case:
@@ -86,7 +87,10 @@ class CaseRepository:
         # (BEGIN IMMEDIATE), so max + 1 cannot race; PostgreSQL: the column's own sequence.
         if self.conn.dialect.name == "postgresql":
             return int(self.conn.execute(_NEXT_PG_ID).scalar_one())
-        return int(self.conn.execute(_NEXT_SQLITE_ID).scalar_one())
+        if self._last_id is None:  # once per transaction: a batch of reports asks max(id) once
+            self._last_id = int(self.conn.execute(_NEXT_SQLITE_ID).scalar_one()) - 1
+        self._last_id += 1
+        return self._last_id
 
     def add_many(self, batch: Sequence[Case]) -> None:
         """Bulk insert of finished histories whose ids the simulator chose (so merges can point at them).
@@ -105,6 +109,7 @@ class CaseRepository:
             events.extend(_event_row(case.id, e) for e in case.new_events)
         if not rows:
             return
+        self._last_id = None
         self.conn.execute(sa.insert(cases), rows)
         self.conn.execute(sa.insert(case_events), events)
         for case in batch:
