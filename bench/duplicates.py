@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,8 +27,8 @@ from typing import Any
 from civicgrid.adapters.calendar import ChinaWorkCalendar
 from civicgrid.demo.district import generate_district
 from civicgrid.demo.people import generate_people
-from civicgrid.demo.workload import MicrogridSite, WorkerRef, simulate
-from civicgrid.domain.case_types import OPEN_STATUSES, AreaChain
+from civicgrid.demo.workload import crews_of, simulate, sites_of
+from civicgrid.domain.case_types import OPEN_STATUSES
 from civicgrid.domain.cases import Case
 from civicgrid.domain.catalogue import load_catalogue
 from civicgrid.domain.deadlines import TimeLimit, WorkingHours
@@ -49,18 +48,8 @@ def history(seed: int, count: int) -> tuple[list[Case], list[tuple[int, int]]]:
     people = generate_people(
         [a.code for a in areas if a.level is Level.GRID], catalogue.organisations, seed=seed
     )
-    by_code = {a.code: a for a in areas}
-    sites = []
-    for a in areas:
-        if a.level is Level.MICROGRID:
-            grid = by_code[a.parent_code or ""]
-            community = by_code[grid.parent_code or ""]
-            chain = AreaChain(a.code, grid.code, community.code, community.parent_code or "")
-            sites.append(MicrogridSite(chain=chain, polygon=a.geometry, community_name=community.name))
-    workers: dict[str, list[WorkerRef]] = defaultdict(list)
-    for w in people:
-        for g in w.grid_codes:
-            workers[g].append(WorkerRef(code=w.code, name=w.name, org_code=w.org_code, kind=str(w.kind)))
+    sites = sites_of(areas)
+    workers = crews_of(people)
     hours = WorkingHours.parse("08:30-12:00,13:30-17:30", tz="Asia/Shanghai")
     deadlines = CalendarDeadlines(ChinaWorkCalendar(), hours, TimeLimit.parse("2h working"))
     pairs: list[tuple[int, int]] = []

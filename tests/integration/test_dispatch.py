@@ -16,8 +16,7 @@ from typer.testing import CliRunner
 
 from civicgrid.adapters.db.tables import organisations
 from civicgrid.demo.people import WorkerKind, WorkerSpec
-from civicgrid.demo.workload import MicrogridSite, WorkerRef, simulate
-from civicgrid.domain.case_types import AreaChain
+from civicgrid.demo.workload import WorkerRef, simulate, sites_of
 from civicgrid.domain.dispatch import (
     CHOSEN_CATEGORY,
     DEFAULT_ROUTE,
@@ -29,7 +28,6 @@ from civicgrid.domain.dispatch import (
     RULE_ROUTE,
     Classifier,
 )
-from civicgrid.domain.geography import Level
 from civicgrid.domain.time_limits import default_limit
 from civicgrid.entrypoints.cli import app as cli
 from civicgrid.services import dispatch
@@ -46,14 +44,7 @@ def simulate_history(civic: Civic, count: int = 1000, seed: int = 3) -> int:
     """Store ``count`` simulated cases with their whole lifecycle on the test district; returns how many."""
     app = civic.app
     areas = tiny_map()
-    by_code = {a.code: a for a in areas}
-    sites = []
-    for a in areas:
-        if a.level is Level.MICROGRID:
-            grid = by_code[a.parent_code or ""]
-            community = by_code[grid.parent_code or ""]
-            chain = AreaChain(a.code, grid.code, community.code, community.parent_code or "")
-            sites.append(MicrogridSite(chain=chain, polygon=a.geometry, community_name=community.name))
+    sites = sites_of(areas)
     with app.reader() as u:
         catalogue = u.reference.catalogue()
         first_id = u.cases.next_id()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +11,6 @@ import sqlalchemy as sa
 
 from civicgrid.adapters.db.tables import meta
 from civicgrid.bootstrap import App
-from civicgrid.domain.case_types import AreaChain
 from civicgrid.domain.cases import Case
 from civicgrid.domain.catalogue import Urgency
 from civicgrid.domain.deadlines import TimeLimit
@@ -53,7 +51,7 @@ def build_demo(
     """Fill an empty database with the demo district and ``spec.cases`` cases of history."""
     from civicgrid.demo.district import generate_district
     from civicgrid.demo.people import generate_people
-    from civicgrid.demo.workload import MicrogridSite, WorkerRef, simulate
+    from civicgrid.demo.workload import crews_of, simulate, sites_of
     from civicgrid.services.accounts import ensure_demo_accounts
     from civicgrid.services.grids import import_areas
     from civicgrid.services.reference import seed_reference_data
@@ -75,20 +73,8 @@ def build_demo(
     ensure_demo_accounts(uow=app.uow, people=people, catalogue=catalogue, now=app.clock())
     progress("people", len(people), len(people))
 
-    by_code = {a.code: a for a in areas}
-    sites = []
-    for a in areas:
-        if a.level is Level.MICROGRID:
-            grid = by_code[a.parent_code or ""]
-            community = by_code[grid.parent_code or ""]
-            chain = AreaChain(a.code, grid.code, community.code, community.parent_code or "")
-            sites.append(MicrogridSite(chain=chain, polygon=a.geometry, community_name=community.name))
-    workers_by_grid: dict[str, list[WorkerRef]] = defaultdict(list)
-    for w in people:
-        for g in w.grid_codes:
-            workers_by_grid[g].append(
-                WorkerRef(code=w.code, name=w.name, org_code=w.org_code, kind=str(w.kind))
-            )
+    sites = sites_of(areas)
+    workers_by_grid = crews_of(people)
 
     def limit_of(code: str, urgency: Urgency) -> TimeLimit:
         found = limits.get((code, urgency.value))

@@ -19,7 +19,7 @@ taken).
 from __future__ import annotations
 
 import copy
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +28,7 @@ from shapely.geometry import Polygon
 
 from civicgrid.demo.lifecycle import Life
 from civicgrid.demo.mix import PERSONAL
+from civicgrid.demo.people import WorkerSpec
 from civicgrid.demo.staff import Staff
 from civicgrid.demo.timing import LOCAL, arrival_times
 from civicgrid.demo.world import Origin, World
@@ -35,6 +36,7 @@ from civicgrid.domain.case_types import AreaChain, Status
 from civicgrid.domain.cases import Case, DeadlinePolicy
 from civicgrid.domain.catalogue import Catalogue, Urgency
 from civicgrid.domain.deadlines import TimeLimit
+from civicgrid.domain.geography import AreaSpec, Level
 
 DUPLICATE = 0.055  # a re-report of an open or recent problem nearby
 DUPLICATE_WINDOW = timedelta(days=6)
@@ -60,6 +62,28 @@ class WorkerRef:
     name: str
     org_code: str | None
     kind: str  # "fulltime" | "professional"
+
+
+def sites_of(areas: Sequence[AreaSpec]) -> list[MicrogridSite]:
+    """The micro-grids of a map as places reports come from, each with its chain of ancestors."""
+    by_code = {a.code: a for a in areas}
+    sites = []
+    for a in areas:
+        if a.level is Level.MICROGRID:
+            grid = by_code[a.parent_code or ""]
+            community = by_code[grid.parent_code or ""]
+            chain = AreaChain(a.code, grid.code, community.code, community.parent_code or "")
+            sites.append(MicrogridSite(chain=chain, polygon=a.geometry, community_name=community.name))
+    return sites
+
+
+def crews_of(people: Sequence[WorkerSpec]) -> dict[str, list[WorkerRef]]:
+    """The workers serving each grid."""
+    crews: dict[str, list[WorkerRef]] = defaultdict(list)
+    for w in people:
+        for g in w.grid_codes:
+            crews[g].append(WorkerRef(code=w.code, name=w.name, org_code=w.org_code, kind=str(w.kind)))
+    return crews
 
 
 def simulate(

@@ -131,13 +131,7 @@ def train(
 
     It becomes active only if it is at least as good as the active model (on cases that one never saw).
     """
-    with uow() as u:
-        rows = u.dispatch.finished_cases()
-        departments = _departments(u)
-        active_id = u.dispatch.newest_active_id()
-        active = u.dispatch.model(active_id) if active_id is not None else None
-    if len(rows) < min_cases:
-        raise NotEnoughHistory(n=len(rows), minimum=min_cases)
+    rows, departments, active = _history(uow, min_cases)
     held_in, held_out = _split(rows)
     candidate, metrics = _fit_and_score(kind, held_in, held_out, departments)
     good, comparison = True, None
@@ -172,13 +166,7 @@ def evaluate_history(
     *, uow: Callable[[], UnitOfWork], now: datetime, min_cases: int = 200, kind: ModelKind = BUILTIN
 ) -> dict[str, Any]:
     """Train on the older 80 % of finished cases and score the newest 20 %; the active model on new cases."""
-    with uow() as u:
-        rows = u.dispatch.finished_cases()
-        departments = _departments(u)
-        active_id = u.dispatch.newest_active_id()
-        active = u.dispatch.model(active_id) if active_id is not None else None
-    if len(rows) < min_cases:
-        raise NotEnoughHistory(n=len(rows), minimum=min_cases)
+    rows, departments, active = _history(uow, min_cases)
     held_in, held_out = _split(rows)
     _, metrics = _fit_and_score(kind, held_in, held_out, departments)
     result: dict[str, Any] = {
@@ -199,6 +187,20 @@ def evaluate_history(
 
 def _departments(u: UnitOfWork) -> dict[str, str]:
     return {c.code: c.department for c in u.reference.catalogue().categories}
+
+
+def _history(
+    uow: Callable[[], UnitOfWork], min_cases: int
+) -> tuple[list[TrainingCase], dict[str, str], tuple[ModelInfo, bytes] | None]:
+    """Finished cases to learn from, each category's department, and the active model (if any)."""
+    with uow() as u:
+        rows = u.dispatch.finished_cases()
+        departments = _departments(u)
+        active_id = u.dispatch.newest_active_id()
+        active = u.dispatch.model(active_id) if active_id is not None else None
+    if len(rows) < min_cases:
+        raise NotEnoughHistory(n=len(rows), minimum=min_cases)
+    return rows, departments, active
 
 
 def _split(rows: Sequence[TrainingCase]) -> tuple[list[TrainingCase], list[TrainingCase]]:

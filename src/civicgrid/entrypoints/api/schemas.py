@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from civicgrid.domain.case_types import Source
 from civicgrid.domain.catalogue import Urgency
@@ -219,15 +219,8 @@ class ReportBody(Versioned):
 
 
 class ExtendBody(Versioned):
-    new_due: datetime
+    new_due: AwareDatetime
     reason: Reason
-
-    @field_validator("new_due")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("a time zone is required")
-        return value
 
 
 class VerifyBody(Versioned):
@@ -250,14 +243,7 @@ class EscalateBody(Versioned):
 
 class SuperviseBody(Versioned):
     note: Reason
-    respond_by: datetime
-
-    @field_validator("respond_by")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("a time zone is required")
-        return value
+    respond_by: AwareDatetime
 
 
 class CommentBody(Versioned):
