@@ -134,6 +134,7 @@ def test_bad_input_gets_a_clear_4xx_in_the_callers_language(civic: Civic) -> Non
     c = civic.client
     r = c.post("/api/v1/cases", json={"category_code": "NOPE", "description": "x", **INSIDE})
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_category"
+    assert [f["field"] for f in r.json()["error"]["fields"]] == ["category_code"]
     r = c.post(
         "/api/v1/cases",
         json={"category_code": "C0101", "description": "x", "lon": 120.0, "lat": 30.0},

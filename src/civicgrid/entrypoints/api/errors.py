@@ -48,6 +48,21 @@ STATUS_BY_CODE = {
 }
 
 
+# The request fields a refusal is about, so a form can mark them (the message says why).
+FIELDS_BY_CODE = {
+    "unknown_category": ("category_code",),
+    "outside_district": ("lon", "lat"),
+    "address_not_found": ("address",),
+    "contact_required": ("reporter_phone",),
+    "unknown_assignee": ("assignee_code",),
+    "unknown_organisation": ("org_code",),
+    "attribute_required": ("attributes",),
+    "attribute_invalid": ("attributes",),
+    "stale_version": ("expected_version",),
+    "photo_not_found": ("photos",),
+}
+
+
 def request_locale(request: Request) -> str:
     """zh_CN unless the caller asks for English (``?lang=en``, cookie ``lang``, or Accept-Language)."""
     choice = request.query_params.get("lang") or request.cookies.get("lang")
@@ -112,7 +127,12 @@ def install(app: FastAPI, open311_renderer: Open311Renderer | None = None) -> No
                 }
                 for p in problems
             ]
-        return JSONResponse(error_body(exc.code, message, **extra), status_code=status, headers=headers)
+        fields = [
+            {"field": f, "code": exc.code, "message": message} for f in FIELDS_BY_CODE.get(exc.code, ())
+        ]
+        return JSONResponse(
+            error_body(exc.code, message, fields=fields, **extra), status_code=status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
