@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from civicgrid import __version__
 from civicgrid.bootstrap import App, bootstrap
-from civicgrid.entrypoints.api import errors, open311
+from civicgrid.entrypoints.api import errors, open311, schemas
 from civicgrid.entrypoints.api.middleware import LimitsAndHeaders
 from civicgrid.entrypoints.api.routes import (
     areas,
@@ -72,6 +72,8 @@ def create_app(application: App | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Documents the shape errors.install gives every refusal, instead of FastAPI's own 422 body.
+        responses={"4XX": {"model": schemas.ErrorOut, "description": "Refused, in the caller's language."}},
     )
     api.state.civic = application
     errors.install(api, open311_renderer=open311.render_error)

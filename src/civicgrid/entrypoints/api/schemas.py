@@ -274,3 +274,25 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_at: datetime | None = None
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class ErrorDetailOut(BaseModel):
+    """A machine code, a message in the caller's language and the fields at fault; some codes add context."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    fields: list[FieldErrorOut]
+
+
+class ErrorOut(BaseModel):
+    """Every refusal (4xx) of the JSON API."""
+
+    error: ErrorDetailOut

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from civicgrid.domain.errors import N_, DomainError
+from civicgrid.domain.periods import search_bound
 
 MAX_SPAN = timedelta(days=90)
 MAX_PAGE_SIZE = 1000  # the specification's default volume
@@ -216,7 +217,7 @@ def _whole(value: str | None, name: str, low: int, high: int) -> int | None:
     raw = present(value)
     if raw is None:
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # '²' is a digit, not a number
         raise InvalidArgument(name=name, detail=N_("a whole number in range is expected"))
     return int(raw)
 
@@ -238,7 +239,7 @@ def _datetime(value: str | None, name: str, zone: tzinfo) -> datetime | None:
         raise InvalidArgument(
             name=name, detail=N_("use the W3C format, e.g. 2026-11-02T09:00:00+08:00")
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    return search_bound(moment if moment.tzinfo is not None else moment.replace(tzinfo=zone))
 
 
 def _is_cjk(text: str) -> bool:

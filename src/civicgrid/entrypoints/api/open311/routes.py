@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from civicgrid.entrypoints.api.deps import AppDep
 from civicgrid.entrypoints.api.errors import request_locale
@@ -16,7 +17,21 @@ from civicgrid.entrypoints.api.open311.render import parse_format, render
 from civicgrid.i18n import normalise_locale
 
 PREFIX = "/open311/v2"
-router = APIRouter(prefix=PREFIX, tags=["open311"])
+
+
+class Open311Error(BaseModel):
+    code: str
+    description: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": list[Open311Error],
+        "description": "Refused: errors[error{code, description}], in the resource's format.",
+        "content": {"text/xml": {"schema": {"type": "string"}}},
+    }
+}
+router = APIRouter(prefix=PREFIX, tags=["open311"], responses=ERRORS)
 Arg = Annotated[str | None, Query(max_length=200)]
 IdList = Annotated[str | None, Query(max_length=8000, description="Comma-separated; overrides the rest.")]
 

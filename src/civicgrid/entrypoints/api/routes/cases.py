@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from civicgrid.analytics.case_queries import CaseFilters, list_cases
 from civicgrid.domain.access import scope_of
 from civicgrid.domain.case_types import Source, Status
+from civicgrid.domain.periods import search_bound
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api import schemas as s
 from civicgrid.entrypoints.api.case_views import case_out, list_item
@@ -195,7 +196,9 @@ for _action, _body, _summary in (
 
 
 def local_time(app: AppDep, value: datetime | None) -> datetime | None:
-    """A time without a zone is the district's local time."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=ZoneInfo(app.settings.timezone))
-    return value
+    """A search bound: local time when it has no zone, held within the years any record can have."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(app.settings.timezone))
+    return search_bound(value)
