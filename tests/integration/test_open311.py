@@ -562,3 +562,16 @@ def test_open311_lists_are_public_but_old_requests_age_out(civic: Civic) -> None
     civic.clock.advance(days=91)
     assert parse_json(civic.client.get(f"{BASE}/requests.json")) == []
     assert parse_json(civic.client.get(f"{BASE}/requests/{number}.json"))[0]["service_request_id"] == number
+
+
+def test_an_oversize_body_is_refused_in_the_open311_shape(civic: Civic) -> None:
+    big = b"x" * (31 * 1024 * 1024)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": "en"}
+    r = civic.client.post("/open311/v2/requests.xml", content=big, headers=headers)
+    assert r.status_code == 413
+    root = ET.fromstring(r.content)
+    assert root.tag == "errors" and root.find("error/code").text == "body_too_large"  # type: ignore[union-attr]
+    r = civic.client.post("/open311/v2/requests.json", content=big, headers=headers)
+    assert r.status_code == 413 and r.json() == [
+        {"code": "body_too_large", "description": "The request is too large."}
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from xml.sax.saxutils import escape
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,29 +73,35 @@ class LimitsAndHeaders:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        locale = _locale(scope)
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "body_too_large",
-                    "message": translate(N_("The request is too large."), locale),
-                    "fields": [],
-                }
-            },
-            ensure_ascii=False,
-        ).encode()
+        message = translate(N_("The request is too large."), _locale(scope))
+        body, content_type = _too_large(str(scope.get("path", "")), message)
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     *SECURITY_HEADERS,
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _too_large(path: str, message: str) -> tuple[bytes, bytes]:
+    """The 413 body in the shape of the door asked: the JSON API's, or Open311's errors list (XML or JSON)."""
+    if not path.startswith("/open311/"):
+        body = {"error": {"code": "body_too_large", "message": message, "fields": []}}
+        return json.dumps(body, ensure_ascii=False).encode(), b"application/json"
+    if path.endswith(".json"):
+        errors = [{"code": "body_too_large", "description": message}]
+        return json.dumps(errors, ensure_ascii=False).encode(), b"application/json; charset=utf-8"
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?><errors><error><code>body_too_large</code>'
+        f"<description>{escape(message)}</description></error></errors>"
+    )
+    return xml.encode(), b"text/xml; charset=utf-8"
 
 
 def _locale(scope: Scope) -> str:
