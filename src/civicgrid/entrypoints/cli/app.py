@@ -11,6 +11,7 @@ from civicgrid import __version__
 from civicgrid.analytics.stats import database_stats
 from civicgrid.domain.geography import LEVEL_LABELS, Level
 from civicgrid.entrypoints.cli.accounts import apikey_app, user_app
+from civicgrid.entrypoints.cli.backup import backup, restore
 from civicgrid.entrypoints.cli.calendar import calendar_app
 from civicgrid.entrypoints.cli.common import DbOption, JsonOption, console, friendly, open_app, print_json, t
 from civicgrid.entrypoints.cli.demo import demo
@@ -30,6 +31,8 @@ app.add_typer(grids_app, name="grids")
 app.add_typer(calendar_app, name="calendar")
 app.command("demo")(demo)
 app.command("serve")(serve)
+app.command("backup")(backup)
+app.command("restore")(restore)
 app.command("sweep")(sweep)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
