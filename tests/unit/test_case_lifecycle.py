@@ -371,3 +371,15 @@ def test_personal_data_masks() -> None:
     assert mask_phone("13812341234") == "138****1234"
     assert mask_name("张三丰") == "张**"
     assert Reporter("张三", "13812341234").masked() == Reporter("张*", "138****1234")
+
+
+def test_contact_details_in_public_text_are_masked_by_one_rule() -> None:
+    from civicgrid.domain.case_types import mask_contact_details
+
+    text = (
+        "请联系138 1234 5678或0537-1234567，邮箱 a.b@example.cn，身份证37080219900101123X，+86-139-0000-1111"
+    )
+    masked = mask_contact_details(text)
+    for secret in ("1234 5678", "1234567", "example.cn", "19900101123X", "0000-1111"):
+        assert secret not in masked
+    assert mask_contact_details("3号楼下井盖缺失，温度<5度") == "3号楼下井盖缺失，温度<5度"

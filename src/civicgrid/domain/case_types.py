@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -149,6 +150,22 @@ def mask_name(name: str | None) -> str | None:
     if not name:
         return name
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+# Contact details a resident may have typed into a description: masked wherever text is shown publicly.
+_CONTACT_DETAILS = re.compile(
+    r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"  # mainland mobile numbers
+    r"|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"  # landlines with area code
+    r"|(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])"  # resident ID card numbers
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"  # e-mail addresses
+    r"|\+?\d[\d\s-]{5,}\d|[^\s@]+@[^\s@]+\.\w+|\d{17}[\dXx]"  # and any other long run of digits, any address
+)
+CONTACT_MASK = "***"
+
+
+def mask_contact_details(text: str) -> str:
+    """``text`` with anything shaped like a phone number, ID card number or e-mail address masked."""
+    return _CONTACT_DETAILS.sub(CONTACT_MASK, text)
 
 
 def mask_email(email: str | None) -> str | None:

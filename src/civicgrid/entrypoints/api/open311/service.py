@@ -7,7 +7,6 @@ a phone number, ID card number or e-mail address before it leaves.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any, NoReturn
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
 from civicgrid.domain.attributes import check_answers
-from civicgrid.domain.case_types import OPEN_STATUSES, Source
+from civicgrid.domain.case_types import CONTACT_MASK, OPEN_STATUSES, Source, mask_contact_details
 from civicgrid.domain.catalogue import Catalogue, Category, Organisation, UnknownOrganisation, Urgency
 from civicgrid.domain.deadlines import TimeLimit
 from civicgrid.domain.errors import N_, DomainError, NotFound
@@ -42,13 +41,6 @@ from civicgrid.services.locating import Locator
 
 UowFactory = Callable[[], UnitOfWork]
 MEDIA_URL_ATTRIBUTE = "open311_media_url"  # kept for staff with the answers; never shown publicly
-_PERSONAL = re.compile(
-    r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"  # mainland mobile numbers
-    r"|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"  # landlines with area code
-    r"|(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])"  # resident ID card numbers
-    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"  # e-mail addresses
-)
-MASK = "***"
 
 
 class UnknownJurisdiction(NotFound):
@@ -203,8 +195,8 @@ def redact(text: str, *known: str | None) -> str:
     """``text`` with the given personal values and anything shaped like a phone, ID or e-mail masked."""
     for value in known:
         if value and len(value.strip()) >= 2:
-            text = text.replace(value.strip(), MASK)
-    return _PERSONAL.sub(MASK, text)
+            text = text.replace(value.strip(), CONTACT_MASK)
+    return mask_contact_details(text)
 
 
 def _listing(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from civicgrid.domain.case_types import mask_contact_details
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, NotPermittedHere, StaffDep
 from civicgrid.entrypoints.api.errors import request_locale
@@ -18,8 +18,6 @@ router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
 PUBLIC_EXCERPT = 60
 DESK = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.LEADER})
-# Phone numbers, ID numbers and e-mail addresses a resident may have typed into the text are not shown.
-_PERSONAL = re.compile(r"\+?\d[\d\s-]{5,}\d|[^\s@]+@[^\s@]+\.\w+|\d{17}[\dXx]")
 
 
 class DuplicatePublic(BaseModel):
@@ -58,7 +56,7 @@ class SuggestionOut(BaseModel):
 
 def public_excerpt(text: str, length: int = PUBLIC_EXCERPT) -> str:
     """The first ``length`` characters of a description with phone numbers and e-mail addresses hidden."""
-    hidden = _PERSONAL.sub("***", " ".join(text.split()))
+    hidden = mask_contact_details(" ".join(text.split()))
     return hidden if len(hidden) <= length else hidden[: length - 1] + "…"
 
 
