@@ -16,6 +16,7 @@ These passwords are public knowledge: a demo database must never be exposed as a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from civicgrid.demo.people import WorkerSpec
 from civicgrid.domain.accounts import UserSpec
@@ -49,19 +50,18 @@ def demo_accounts(people: Sequence[WorkerSpec], catalogue: Catalogue) -> list[tu
     if worker is None:
         raise NotFound(what=DEMO_WORKER)
     org = catalogue.organisation(DEMO_HANDLER_ORG)
-    specs = [
-        UserSpec("operator", Role.OPERATOR, "王受理（演示）"),
-        UserSpec("supervisor", Role.SUPERVISOR, "李值班长（演示）"),
-        UserSpec("leader", Role.LEADER, "赵主任（演示）"),
-        UserSpec("admin", Role.ADMIN, "系统管理员（演示）"),
-        UserSpec(
-            "worker",
-            Role.GRID_WORKER,
-            f"{worker.name}（演示）",
-            worker_code=worker.code,
-            area_codes=frozenset(worker.grid_codes),
-        ),
-        UserSpec("handler", Role.HANDLER, f"{org.short_name_zh}承办人（演示）", org_code=org.code),
-        UserSpec("resident", Role.RESIDENT, "陈居民（演示）"),
-    ]
+    names = {
+        "operator": "王受理（演示）",
+        "supervisor": "李值班长（演示）",
+        "leader": "赵主任（演示）",
+        "admin": "系统管理员（演示）",
+        "worker": f"{worker.name}（演示）",
+        "handler": f"{org.short_name_zh}承办人（演示）",
+        "resident": "陈居民（演示）",
+    }
+    scopes: dict[str, dict[str, Any]] = {
+        "worker": {"worker_code": worker.code, "area_codes": frozenset(worker.grid_codes)},
+        "handler": {"org_code": org.code},
+    }
+    specs = [UserSpec(name, role, names[name], **scopes.get(name, {})) for name, role in DEMO_USERNAMES]
     return [(spec, demo_password(spec.username)) for spec in specs]
