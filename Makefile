@@ -6,9 +6,11 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.civicgrid-installed
+VENDOR := src/civicgrid/entrypoints/web/static/vendor
+ASSETS := $(VENDOR)/echarts.min.js
 DEMO_DB ?= sqlite:///demo.db
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install assets demo test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "civicgrid needs Python 3.11 or newer"; exit 1; }
@@ -17,7 +19,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Front-end libraries that no PyPI package ships (ECharts) come from npm at build time, never at run time.
+$(ASSETS): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "civicgrid's charts need npm (Node.js) at build time: apt-get install npm"; exit 1; }
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR)
+	cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
+
+assets: $(ASSETS)
+
+install: $(STAMP) $(ASSETS)
 
 demo: install
 	$(BIN)/civicgrid demo --db $(DEMO_DB)
@@ -36,4 +47,4 @@ bench: install
 	$(BIN)/python bench/locate.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* civicgrid.db*
+	rm -rf $(VENV) frontend/node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache demo.db* civicgrid.db*

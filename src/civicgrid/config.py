@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         "(0: never, e.g. when cron runs 'civicgrid sweep').",
         ge=0,
     )
+    map_tiles_url: str = Field(
+        "",
+        description="Map tile URL template for the pages, e.g. an intranet tile server "
+        "(default: none, the grid boundaries on a plain background).",
+    )
+    map_tiles_attribution: str = Field("", description="Attribution shown under the map tiles, if any.")
     sqlite_busy_timeout_ms: int = Field(
         10000, description="How long a SQLite writer waits for another writer before giving up (ms).", ge=0
     )

@@ -15,11 +15,11 @@ PO = ROOT / "src" / "civicgrid" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages
 
 
 def extracted_messages() -> set[str]:
-    """What ``pybabel extract -k N_ -k t`` finds in the package (the Makefile's ``messages`` target)."""
+    """What ``pybabel extract -k N_ -k t -k _`` finds in the package's code and page templates."""
     found = extract_from_dir(
         str(ROOT / "src" / "civicgrid"),
-        method_map=[("**.py", "python")],
-        keywords={"N_": None, "t": None},
+        method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+        keywords={"N_": None, "t": None, "_": None},
     )
     return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
 
@@ -31,6 +31,12 @@ def test_every_marked_message_has_a_chinese_translation() -> None:
     assert len(messages) > 100
     missing = sorted(m for m in messages if not catalogue.get(m))
     assert missing == [], f"untranslated: {missing}"
+
+
+def test_every_marked_message_has_an_english_text() -> None:
+    """English pages show the message id itself unless the catalogue says otherwise: ids are English."""
+    for message in extracted_messages():
+        assert re.search("[A-Za-z]", message), f"message id is not English: {message}"
 
 
 def test_translations_keep_their_placeholders() -> None:

@@ -9,10 +9,12 @@ from importlib import resources
 
 import swagger_ui_bundle
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from civicgrid import __version__
 from civicgrid.bootstrap import App, bootstrap
+from civicgrid.entrypoints import web
 from civicgrid.entrypoints.api import errors, open311, schemas
 from civicgrid.entrypoints.api.middleware import LimitsAndHeaders
 from civicgrid.entrypoints.api.routes import (
@@ -27,6 +29,8 @@ from civicgrid.entrypoints.api.routes import (
     reference,
     tracking,
 )
+from civicgrid.entrypoints.web import access as web_access
+from civicgrid.entrypoints.web import errors as web_errors
 
 DESCRIPTION = """civicgrid: grid-based governance and citizen-request handling (网格化服务管理, 接诉即办).
 
@@ -76,7 +80,12 @@ def create_app(application: App | None = None) -> FastAPI:
         responses={"4XX": {"model": schemas.ErrorOut, "description": "Refused, in the caller's language."}},
     )
     api.state.civic = application
-    errors.install(api, open311_renderer=open311.render_error)
+    errors.install(
+        api,
+        open311_renderer=open311.render_error,
+        page_renderer=web_errors.render_error,
+        is_page=web_access.is_page,
+    )
     for module in (health, auth, cases, dispatch, tracking, photos, areas, reference, figures, open311, docs):
         api.include_router(module.router)
     api.mount(
@@ -84,5 +93,8 @@ def create_app(application: App | None = None) -> FastAPI:
     )
     static = resources.files("civicgrid.entrypoints.api") / "static"
     api.mount("/static/api", StaticFiles(directory=str(static)), name="api-static")
+    web.install(api)
+    # Pages, GeoJSON and scripts compress well; small JSON answers (intake) stay as they are.
+    api.add_middleware(GZipMiddleware, minimum_size=1400)
     api.add_middleware(LimitsAndHeaders, max_body=application.settings.max_body_bytes)
     return api

@@ -98,10 +98,26 @@ def _is_open311(request: Request) -> bool:
 
 
 Open311Renderer = Callable[[Request, int, str, str], Response]
+PageRenderer = Callable[[Request, int, str, str], Response]
 
 
-def install(app: FastAPI, open311_renderer: Open311Renderer | None = None) -> None:
-    """Register the handlers that turn every failure into a 4xx in the shape and language of the caller."""
+def install(
+    app: FastAPI,
+    open311_renderer: Open311Renderer | None = None,
+    page_renderer: PageRenderer | None = None,
+    is_page: Callable[[str], bool] = lambda path: False,
+) -> None:
+    """Register the handlers that turn every failure into a 4xx in the shape and language of the caller.
+
+    Open311 paths answer in the specification's shape, pages (``is_page``) as an HTML page, the rest in JSON.
+    """
+
+    def other_door(request: Request, status: int, code: str, message: str) -> Response | None:
+        if _is_open311(request) and open311_renderer is not None:
+            return open311_renderer(request, status, code, message)
+        if page_renderer is not None and is_page(request.url.path):
+            return page_renderer(request, status, code, message)
+        return None
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -111,8 +127,9 @@ def install(app: FastAPI, open311_renderer: Open311Renderer | None = None) -> No
         headers = {}
         if exc.code == "too_many_attempts" and "retry_after" in exc.params:
             headers["Retry-After"] = str(exc.params["retry_after"])
-        if _is_open311(request) and open311_renderer is not None:
-            return open311_renderer(request, status, exc.code, message)
+        answer = other_door(request, status, exc.code, message)
+        if answer is not None:
+            return answer
         # The parameters carry the context a client needs, e.g. the current status of an illegal transition.
         extra: dict[str, Any] = {
             "params": {k: v for k, v in exc.params.items() if isinstance(v, str | int | float | bool)}
@@ -151,6 +168,9 @@ def install(app: FastAPI, open311_renderer: Open311Renderer | None = None) -> No
         if _is_open311(request) and open311_renderer is not None:
             detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or message
             return open311_renderer(request, 400, "invalid_request", detail)
+        if page_renderer is not None and is_page(request.url.path):
+            detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or message
+            return page_renderer(request, 422, "invalid_request", detail)
         return JSONResponse(error_body("invalid_request", message, fields=fields), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -160,8 +180,9 @@ def install(app: FastAPI, open311_renderer: Open311Renderer | None = None) -> No
             exc.status_code, ("http_error", N_("The request could not be served."))
         )
         message = translate(text, locale)
-        if _is_open311(request) and open311_renderer is not None:
-            return open311_renderer(request, exc.status_code, code, message)
+        answer = other_door(request, exc.status_code, code, message)
+        if answer is not None:
+            return answer
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
@@ -171,6 +192,11 @@ def install(app: FastAPI, open311_renderer: Open311Renderer | None = None) -> No
         message = translate(
             N_("Something went wrong on our side; the error was logged."), request_locale(request)
         )
+        if page_renderer is not None and is_page(request.url.path):
+            try:
+                return page_renderer(request, 500, "internal_error", message)
+            except Exception:  # the error page itself failed: fall back on the plain answer
+                log.exception("the error page failed too")
         return JSONResponse(error_body("internal_error", message), status_code=500)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,9 +22,3 @@ PAGE = """<!doctype html>
 def docs() -> str:
     """Swagger UI."""
     return PAGE
-
-
-@router.get("/")
-def root() -> RedirectResponse:
-    """The site's front door leads to the API reference until the pages are served (issue #4)."""
-    return RedirectResponse("/docs", status_code=307)

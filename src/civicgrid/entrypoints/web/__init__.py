@@ -1,0 +1,31 @@
+"""The pages people use: server-rendered, on the same services as the JSON API and the CLI.
+
+``install`` adds every page router, the static files (ours, Leaflet from the ``xstatic-leaflet`` package,
+and the npm-built vendor folder) and the HTML error pages to the FastAPI application.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import xstatic.pkg.leaflet as leaflet
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from civicgrid.entrypoints.web.routes import session
+
+PAGE_ROUTERS = [session.router]
+
+STATIC = Path(str(resources.files("civicgrid.entrypoints.web") / "static"))
+VENDOR = STATIC / "vendor"  # filled by `make assets` (npm), never committed
+
+
+def install(api: FastAPI) -> None:
+    """Mount the pages and their static files on ``api``."""
+    for router in PAGE_ROUTERS:
+        api.include_router(router)
+    api.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
+    # check_dir=False: a server whose assets were not built still starts; the pages say what is missing.
+    api.mount("/static/vendor", StaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")
+    api.mount("/static/web", StaticFiles(directory=str(STATIC)), name="web-static")
