@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -140,7 +140,7 @@ def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bo
     if f.pending is True:
         where.append(cases.c.pending.is_not(None))
     if f.text:
-        like = f"%{_escape_like(f.text.strip())}%"
+        like = f"%{escape_like(f.text.strip())}%"
         where.append(
             sa.or_(
                 cases.c.number.like(like, escape="\\"),
@@ -174,5 +174,16 @@ def list_cases(
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 
-def _escape_like(text: str) -> str:
+def case_rows(
+    conn: Connection, *, scope: CaseScope, filters: CaseFilters, now: datetime
+) -> tuple[int, Iterator[dict[str, Any]]]:
+    """Every case the scope allows that matches (for an export): the count, and the rows newest first."""
+    where = [scope_condition(scope), *filter_conditions(filters, now)]
+    total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
+    q = sa.select(*LIST_COLUMNS).where(*where).order_by(cases.c.id.desc())
+    return int(total), (dict(r._mapping) for r in conn.execute(q))
+
+
+def escape_like(text: str) -> str:
+    """Text for a LIKE pattern with its wildcards taken literally (escape character: backslash)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

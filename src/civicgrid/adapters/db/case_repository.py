@@ -167,6 +167,19 @@ class CaseRepository:
         """The id of the case with this public number."""
         return self.conn.execute(sa.select(cases.c.id).where(cases.c.number == number)).scalar()
 
+    def open_count(self, *, assignee_code: str | None = None, org_code: str | None = None) -> int:
+        """Open cases held by a worker or an organisation."""
+        q = (
+            sa.select(sa.func.count())
+            .select_from(cases)
+            .where(cases.c.status.in_([s.value for s in OPEN_STATUSES]))
+        )
+        if assignee_code is not None:
+            q = q.where(cases.c.assignee_code == assignee_code)
+        if org_code is not None:
+            q = q.where(cases.c.org_code == org_code)
+        return int(self.conn.execute(q).scalar_one())
+
     def ids_with_provisional_deadline(self) -> list[int]:
         """Open cases whose deadline was counted on a calendar year not yet published."""
         q = sa.select(cases.c.id).where(

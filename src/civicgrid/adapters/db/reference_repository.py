@@ -131,6 +131,37 @@ class ReferenceRepository:
         q = sa.select(time_limits.c.category_code, time_limits.c.urgency, time_limits.c.limit)
         return {(c, u): TimeLimit.parse(text) for c, u, text in self.conn.execute(q)}
 
+    def organisation_codes(self, *, active_only: bool = True) -> set[str]:
+        """Codes of the departments and utility units."""
+        q = sa.select(organisations.c.code)
+        if active_only:
+            q = q.where(organisations.c.active.is_(True))
+        return set(self.conn.execute(q).scalars())
+
+    def organisation_rows(self) -> list[dict[str, Any]]:
+        """Every organisation as stored, active or not, by kind and code."""
+        q = sa.select(organisations).order_by(organisations.c.kind, organisations.c.code)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def organisation_row(self, code: str) -> dict[str, Any] | None:
+        """One organisation as stored, active or not."""
+        row = self.conn.execute(sa.select(organisations).where(organisations.c.code == code)).first()
+        return dict(row._mapping) if row else None
+
+    def update_organisation(self, code: str, values: dict[str, Any]) -> None:
+        """Change an organisation's names or whether it is active."""
+        self.conn.execute(sa.update(organisations).where(organisations.c.code == code).values(**values))
+
+    def category_row(self, code: str) -> dict[str, Any] | None:
+        """One category as stored, active or not."""
+        row = self.conn.execute(sa.select(categories).where(categories.c.code == code)).first()
+        return dict(row._mapping) if row else None
+
+    def update_category(self, code: str, values: dict[str, Any]) -> None:
+        """Change a category's department, anonymity or whether it is active."""
+        self.conn.execute(sa.update(categories).where(categories.c.code == code).values(**values))
+        _CATEGORY_CACHE.clear()
+
     # ---------------------------------------------------------------- workers
     def save_workers(self, specs: Sequence[WorkerSpec]) -> None:
         """Insert workers with the grids they serve."""
@@ -154,6 +185,33 @@ class ReferenceRepository:
             sa.insert(worker_grids),
             [{"worker_code": w.code, "grid_code": g} for w in specs for g in w.grid_codes],
         )
+
+    def worker_row(self, code: str) -> dict[str, Any] | None:
+        """One worker as stored (active or not), with its grids."""
+        row = self.conn.execute(sa.select(workers).where(workers.c.code == code)).first()
+        if row is None:
+            return None
+        doc = dict(row._mapping)
+        doc["grid_codes"] = sorted(
+            self.conn.execute(
+                sa.select(worker_grids.c.grid_code).where(worker_grids.c.worker_code == code)
+            ).scalars()
+        )
+        return doc
+
+    def save_worker(self, values: dict[str, Any], grid_codes: Sequence[str]) -> None:
+        """Insert or replace one worker and the grids it serves."""
+        code = values["code"]
+        exists = self.conn.execute(sa.select(workers.c.code).where(workers.c.code == code)).first()
+        if exists:
+            self.conn.execute(sa.update(workers).where(workers.c.code == code).values(**values))
+            self.conn.execute(sa.delete(worker_grids).where(worker_grids.c.worker_code == code))
+        else:
+            self.conn.execute(sa.insert(workers).values(**values))
+        if grid_codes:
+            self.conn.execute(
+                sa.insert(worker_grids), [{"worker_code": code, "grid_code": g} for g in grid_codes]
+            )
 
     def workers(self, *, grid_code: str | None = None, org_code: str | None = None) -> list[dict[str, Any]]:
         """Active workers with the grids they serve, optionally of one grid or organisation."""

@@ -45,6 +45,8 @@ STATUS_BY_CODE = {
     "photo_not_image": 415,
     "photo_unsupported": 415,
     "csrf_failed": 403,
+    "invalid_time_limit": 422,
+    "has_open_work": 409,
 }
 
 

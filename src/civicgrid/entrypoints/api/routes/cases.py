@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from civicgrid.analytics.case_queries import CaseFilters, list_cases
+from civicgrid.analytics.case_queries import list_cases
 from civicgrid.domain.access import scope_of
-from civicgrid.domain.case_types import Source, Status
-from civicgrid.domain.periods import search_bound
+from civicgrid.domain.case_types import Source
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api import schemas as s
+from civicgrid.entrypoints.api.case_filters import CaseFiltersDep
 from civicgrid.entrypoints.api.case_views import case_out, list_item
 from civicgrid.entrypoints.api.deps import AppDep, CallerDep, StaffDep, limit_public
 from civicgrid.entrypoints.api.routes.photos import require_photos
@@ -83,22 +81,7 @@ async def create_case(
 def find_cases(
     app: AppDep,
     caller: CallerDep,
-    status: Annotated[list[Status] | None, Query(description="Repeat for several.")] = None,
-    area: Annotated[
-        str | None, Query(max_length=32, description="Street, community, grid or micro-grid code.")
-    ] = None,
-    org: Annotated[str | None, Query(max_length=32)] = None,
-    assignee: Annotated[str | None, Query(max_length=32)] = None,
-    category: Annotated[str | None, Query(max_length=32)] = None,
-    urgency: Annotated[str | None, Query(max_length=16)] = None,
-    source: Annotated[Source | None, Query()] = None,
-    submitted_from: Annotated[datetime | None, Query(alias="from")] = None,
-    submitted_to: Annotated[datetime | None, Query(alias="to")] = None,
-    overdue: bool | None = None,
-    pending: bool | None = None,
-    q: Annotated[
-        str | None, Query(max_length=100, description="Text in the number, description or address.")
-    ] = None,
+    filters: CaseFiltersDep,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> s.CasePage:
@@ -107,20 +90,6 @@ def find_cases(
     if scope is None or scope.nothing:
         return s.CasePage(items=[], total=0, page=page, page_size=page_size)
     now = app.clock()
-    filters = CaseFilters(
-        statuses=[x.value for x in status or []],
-        area_code=area,
-        org_code=org,
-        assignee_code=assignee,
-        category_code=category,
-        urgency=urgency,
-        source=source.value if source else None,
-        submitted_from=local_time(app, submitted_from),
-        submitted_to=local_time(app, submitted_to),
-        overdue=overdue,
-        pending=pending,
-        text=q,
-    )
     with app.engine.connect() as conn:
         result = list_cases(conn, scope=scope, filters=filters, now=now, page=page, page_size=page_size)
     return s.CasePage(
@@ -193,12 +162,3 @@ for _action, _body, _summary in (
     ("comment", s.CommentBody, "Add a note or photos"),
 ):
     _action_route(_action, _body, _summary)
-
-
-def local_time(app: AppDep, value: datetime | None) -> datetime | None:
-    """A search bound: local time when it has no zone, held within the years any record can have."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(app.settings.timezone))
-    return search_bound(value)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 
 from civicgrid.analytics.figures import figures as compute
 from civicgrid.domain.access import scope_of
+from civicgrid.entrypoints.api.case_filters import local_time
 from civicgrid.entrypoints.api.deps import AppDep, StaffDep
-from civicgrid.entrypoints.api.routes.cases import local_time
 
 router = APIRouter(prefix="/api/v1", tags=["figures"])
 Group = Literal["street", "community", "grid", "microgrid", "org", "worker", "category", "urgency", "source"]

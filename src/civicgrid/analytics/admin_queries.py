@@ -1,0 +1,129 @@
+"""Read side of the administrator's desk: the audit log and the worker roster, filtered and paged in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from civicgrid.adapters.db.account_tables import audit_log
+from civicgrid.adapters.db.tables import worker_grids, workers
+from civicgrid.analytics.case_queries import Page, escape_like
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor: str | None = None  # the actor's name, or part of it
+    action: str | None = None  # an action, or its prefix ("case." matches every case action)
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _audit_where(f: AuditFilters) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if f.actor:
+        where.append(audit_log.c.actor_name.like(f"%{escape_like(f.actor)}%", escape="\\"))
+    if f.action:
+        where.append(audit_log.c.action.like(f"{escape_like(f.action)}%", escape="\\"))
+    if f.since:
+        where.append(audit_log.c.at >= f.since)
+    if f.until:
+        where.append(audit_log.c.at < f.until)
+    return where
+
+
+def audit_page(conn: Connection, f: AuditFilters, *, page: int, page_size: int = 50) -> Page:
+    """The newest audit lines first."""
+    where = _audit_where(f)
+    total = conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*where)).scalar_one()
+    q = (
+        sa.select(audit_log)
+        .where(*where)
+        .order_by(audit_log.c.id.desc())
+        .limit(page_size)
+        .offset((max(1, page) - 1) * page_size)
+    )
+    return Page([dict(r._mapping) for r in conn.execute(q)], int(total), page, page_size)
+
+
+def audit_actions(conn: Connection) -> list[str]:
+    """The actions the log holds, for the filter's choices."""
+    return [a for (a,) in conn.execute(sa.select(audit_log.c.action).distinct().order_by(audit_log.c.action))]
+
+
+def audit_rows(conn: Connection, f: AuditFilters) -> tuple[int, Iterator[dict[str, Any]]]:
+    """Every matching line (for an export): the count, and the rows newest first."""
+    where = _audit_where(f)
+    total = conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*where)).scalar_one()
+    rows = conn.execute(sa.select(audit_log).where(*where).order_by(audit_log.c.id.desc()))
+    return int(total), (dict(r._mapping) for r in rows)
+
+
+@dataclass(frozen=True)
+class WorkerFilters:
+    text: str | None = None  # code or name
+    org_code: str | None = None
+    kind: str | None = None
+    grid_code: str | None = None
+    include_inactive: bool = False
+
+
+def _worker_where(f: WorkerFilters) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if not f.include_inactive:
+        where.append(workers.c.active.is_(True))
+    if f.text:
+        like = f"%{escape_like(f.text.strip())}%"
+        where.append(sa.or_(workers.c.code.like(like, escape="\\"), workers.c.name.like(like, escape="\\")))
+    if f.org_code:
+        where.append(workers.c.org_code == f.org_code)
+    if f.kind:
+        where.append(workers.c.kind == f.kind)
+    if f.grid_code:
+        where.append(
+            workers.c.code.in_(
+                sa.select(worker_grids.c.worker_code).where(worker_grids.c.grid_code == f.grid_code)
+            )
+        )
+    return where
+
+
+def worker_page(conn: Connection, f: WorkerFilters, *, page: int, page_size: int = 50) -> Page:
+    """Workers by code, with the grids each serves."""
+    where = _worker_where(f)
+    total = conn.execute(sa.select(sa.func.count()).select_from(workers).where(*where)).scalar_one()
+    q = (
+        sa.select(workers)
+        .where(*where)
+        .order_by(workers.c.code)
+        .limit(page_size)
+        .offset((max(1, page) - 1) * page_size)
+    )
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    _attach_grids(conn, rows)
+    return Page(rows, int(total), page, page_size)
+
+
+def worker_rows(conn: Connection, f: WorkerFilters) -> tuple[int, list[dict[str, Any]]]:
+    """Every matching worker (for an export)."""
+    where = _worker_where(f)
+    rows = [dict(r._mapping) for r in conn.execute(sa.select(workers).where(*where).order_by(workers.c.code))]
+    _attach_grids(conn, rows)
+    return len(rows), rows
+
+
+def _attach_grids(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    grids: dict[str, list[str]] = {}
+    codes = [r["code"] for r in rows]
+    for chunk in range(0, len(codes), 500):
+        q = sa.select(worker_grids.c.worker_code, worker_grids.c.grid_code).where(
+            worker_grids.c.worker_code.in_(codes[chunk : chunk + 500])
+        )
+        for w, g in conn.execute(q):
+            grids.setdefault(w, []).append(g)
+    for r in rows:
+        r["grid_codes"] = sorted(grids.get(r["code"], []))

@@ -1,0 +1,254 @@
+"""The administrator's pages: each edit changes the database and lands in the audit log; bad input is kept."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_api import act, report
+from test_pages import sign_in
+
+from civicgrid.adapters.db.tables import time_limits
+from civicgrid.services.accounts import list_users
+from civicgrid.services.api_keys import list_api_keys
+from conftest import Civic
+
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/map",
+    "/admin/organisations",
+    "/admin/organisations/chengguan",
+    "/admin/workers",
+    "/admin/workers/new",
+    "/admin/workers/F0001",
+    "/admin/categories",
+    "/admin/categories/C0101",
+    "/admin/users",
+    "/admin/apikeys",
+    "/admin/audit",
+]
+
+
+@pytest.fixture
+def admin(civic: Civic) -> tuple[Civic, str]:
+    return civic, sign_in(civic, "admin", "/admin")
+
+
+def audit_actions(civic: Civic) -> list[str]:
+    with civic.app.reader() as u:
+        return [e.action for e in u.accounts.audit_entries(limit=200)]
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_admin_page_opens_for_an_administrator_in_both_languages(
+    admin: tuple[Civic, str], lang: str
+) -> None:
+    civic, _ = admin
+    for path in ADMIN_PAGES:
+        page = civic.client.get(path, headers={"accept-language": lang})
+        assert page.status_code == 200, (path, page.text[:300])
+        assert f'lang="{"en" if lang == "en" else "zh-CN"}"' in page.text
+
+
+def test_admin_pages_are_refused_to_other_roles_and_ask_strangers_to_sign_in(civic: Civic) -> None:
+    away = civic.client.get("/admin/users", follow_redirects=False)
+    assert away.status_code == 303 and away.headers["location"].startswith("/login?next=%2Fadmin%2Fusers")
+    sign_in(civic, "supervisor", "/login")
+    assert civic.client.get("/admin/users").status_code == 403
+
+
+def test_a_bad_map_shows_every_problem_and_changes_nothing(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    imports = audit_actions(civic).count("map.import")
+    exported = civic.client.get("/admin/map/export").json()
+    feature = next(f for f in exported["features"] if f["properties"]["code"] == "D111")
+    feature["properties"]["parent_code"] = "NOPE"
+    exported["features"].append(dict(exported["features"][-1]))  # a code twice
+    answer = civic.client.post(
+        "/admin/map",
+        data={"csrf_token": csrf, "mode": "import"},
+        files={"file": ("map.geojson", json.dumps(exported).encode(), "application/geo+json")},
+    )
+    assert answer.status_code == 422
+    assert "NOPE" in answer.text and "D111" in answer.text
+    with civic.app.reader() as u:
+        assert u.areas.counts()["grid"] == 4
+    assert audit_actions(civic).count("map.import") == imports
+
+
+def test_a_good_map_is_checked_then_imported(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    exported = civic.client.get("/admin/map/export").content
+    imports = audit_actions(civic).count("map.import")
+    checked = civic.client.post(
+        "/admin/map",
+        data={"csrf_token": csrf, "mode": "check"},
+        files={"file": ("map.geojson", exported, "application/json")},
+    )
+    assert checked.status_code == 200 and audit_actions(civic).count("map.import") == imports
+    imported = civic.client.post(
+        "/admin/map",
+        data={"csrf_token": csrf, "mode": "import"},
+        files={"file": ("map.geojson", exported, "application/json")},
+    )
+    assert imported.status_code == 200 and audit_actions(civic).count("map.import") == imports + 1
+    broken = civic.client.post(
+        "/admin/map",
+        data={"csrf_token": csrf, "mode": "import"},
+        files={"file": ("map.geojson", b"{not json", "application/json")},
+    )
+    assert broken.status_code == 422 and 'role="alert"' in broken.text
+
+
+def test_the_map_form_needs_the_csrf_token(admin: tuple[Civic, str]) -> None:
+    civic, _ = admin
+    answer = civic.client.post("/admin/map", data={"mode": "check"}, files={"file": ("m.json", b"{}")})
+    assert answer.status_code == 403
+
+
+def test_an_organisation_is_renamed_and_the_change_is_audited(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    form = {
+        "csrf_token": csrf,
+        "name_zh": "城市管理综合执法局",
+        "short_name_zh": "城管局",
+        "name_en": "Urban Management Bureau",
+        "short_name_en": "Urban management",
+        "active": "true",
+    }
+    done = civic.client.post("/admin/organisations/chengguan", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    with civic.app.reader() as u:
+        assert u.reference.organisation_row("chengguan")["short_name_zh"] == "城管局"  # type: ignore[index]
+    assert "organisation.update" in audit_actions(civic)
+    empty = civic.client.post("/admin/organisations/chengguan", data=form | {"name_zh": "  "})
+    assert empty.status_code == 422 and "城管局" in empty.text
+
+
+def test_a_grid_worker_is_added_edited_and_bad_input_is_kept(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    form = {
+        "csrf_token": csrf,
+        "is_new": "true",
+        "code": "F0100",
+        "name": "<script>alert(1)</script>",
+        "phone": "13812345678",
+        "kind": "fulltime",
+        "org_code": "",
+        "grid_codes": "D111, D112",
+        "active": "true",
+    }
+    done = civic.client.post("/admin/workers", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    with civic.app.reader() as u:
+        row = u.reference.worker_row("F0100")
+    assert row is not None and row["grid_codes"] == ["D111", "D112"]
+    listing = civic.client.get("/admin/workers?q=F0100")
+    assert "<script>alert(1)</script>" not in listing.text and "&lt;script&gt;" in listing.text
+    assert "138****5678" in listing.text  # the roster shows masked phones
+    bad = civic.client.post("/admin/workers", data=form | {"phone": "call me", "grid_codes": "D111"})
+    assert bad.status_code == 422 and 'value="call me"' in bad.text
+    unknown = civic.client.post("/admin/workers", data=form | {"grid_codes": "D111 ZZZ9"})
+    assert unknown.status_code == 422 and "ZZZ9" in unknown.text
+    professional = civic.client.post("/admin/workers", data=form | {"kind": "professional"})
+    assert professional.status_code == 422
+    assert {"worker.create"} <= set(audit_actions(civic))
+
+
+def test_a_worker_with_open_cases_cannot_be_deactivated(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    number = report(civic, "operator")["number"]
+    act(civic, "operator", number, "register")
+    act(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
+    form = {
+        "csrf_token": csrf,
+        "code": "F0001",
+        "name": "网格员1",
+        "phone": "13800000000",
+        "kind": "fulltime",
+        "grid_codes": "D111",
+    }  # no "active": the box is unticked
+    refused = civic.client.post("/admin/workers", data=form)
+    assert refused.status_code == 409 and 'role="alert"' in refused.text
+
+
+def test_a_categorys_time_limits_are_edited_and_a_bad_one_is_refused(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    form = {
+        "csrf_token": csrf,
+        "department": "chengguan",
+        "limit_normal": "5d working",
+        "limit_urgent": "24h natural",
+        "limit_emergency": "2h natural",
+        "anonymous_allowed": "true",
+        "active": "true",
+    }
+    done = civic.client.post("/admin/categories/C0101", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    with civic.app.engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                time_limits.select()
+                .with_only_columns(time_limits.c.urgency, time_limits.c.limit)
+                .where(time_limits.c.category_code == "C0101")
+            ).all()
+        )
+    assert stored["normal"] == "5d working"
+    bad = civic.client.post("/admin/categories/C0101", data=form | {"limit_normal": "soon"})
+    assert bad.status_code == 422 and 'value="soon"' in bad.text
+    assert "category.update" in audit_actions(civic)
+
+
+def test_accounts_are_created_given_a_password_and_deactivated(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    form = {
+        "csrf_token": csrf,
+        "username": "newdesk",
+        "display_name": "新受理员",
+        "role": "operator",
+        "password": "a long enough password",
+    }
+    assert civic.client.post("/admin/users", data=form, follow_redirects=False).status_code == 303
+    weak = civic.client.post("/admin/users", data=form | {"username": "other", "password": "short"})
+    assert weak.status_code in (400, 422) and 'value="other"' in weak.text
+    assert (
+        civic.client.post(
+            "/admin/users/newdesk/password",
+            data={"csrf_token": csrf, "password": "another long password"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    assert (
+        civic.client.post(
+            "/admin/users/newdesk/deactivate", data={"csrf_token": csrf}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    user = next(u for u in list_users(uow=civic.app.reader) if u.username == "newdesk")
+    assert not user.active
+    assert {"user.create", "user.password", "user.deactivate"} <= set(audit_actions(civic))
+
+
+def test_an_api_key_is_shown_once_and_can_be_revoked(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    created = civic.client.post("/admin/apikeys", data={"csrf_token": csrf, "name": "12345 hotline"})
+    assert created.status_code == 201 and "cgk_" in created.text
+    key = created.text.split('id="new-key" class="mono" value="')[1].split('"')[0]
+    assert key.startswith("cgk_") and key not in civic.client.get("/admin/apikeys").text
+    prefix = list_api_keys(uow=civic.app.reader)[0].prefix
+    revoked = civic.client.post(
+        f"/admin/apikeys/{prefix}/revoke", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert revoked.status_code == 303
+    assert not list_api_keys(uow=civic.app.reader)[0].active
+
+
+def test_the_audit_log_filters_by_action(admin: tuple[Civic, str]) -> None:
+    civic, _ = admin
+    page = civic.client.get("/admin/audit", params={"action": "user.create"})
+    assert (
+        page.status_code == 200
+        and "user.create" in page.text
+        and "sign_in" not in page.text.split("<tbody>")[1]
+    )
