@@ -50,8 +50,9 @@ def labels_for(
     org_codes: Iterable[str | None] = (),
     worker_codes: Iterable[str | None] = (),
     area_codes: Iterable[str | None] = (),
+    short_organisations: bool = False,
 ) -> Labels:
-    """The names of the given codes (unknown codes are simply absent)."""
+    """The names of the given codes (unknown ones are absent); lists use organisations' short names."""
     en = locale == "en"
     cats = _codes(category_codes)
     cat_names: dict[str, str] = {}
@@ -68,7 +69,10 @@ def labels_for(
         )
         for code, name, major in conn.execute(q):
             cat_names[code], major_names[code] = name, major
-    org_name = organisations.c.name_en if en else organisations.c.name_zh
+    if short_organisations:
+        org_name = organisations.c.short_name_en if en else organisations.c.short_name_zh
+    else:
+        org_name = organisations.c.name_en if en else organisations.c.name_zh
     return Labels(
         categories=cat_names,
         majors=major_names,

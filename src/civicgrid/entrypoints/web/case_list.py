@@ -101,7 +101,8 @@ def context(
         category_codes=[i.category_code for i in items],
         org_codes=[i.org_code for i in items],
         worker_codes=[i.assignee_code for i in items],
-        area_codes=[c for i in items for c in (i.community_code, i.grid_code)],
+        area_codes=[i.grid_code for i in items],
+        short_organisations=True,
     )
     filters = urlencode(query.params)
     extra = [("sort", query.sort)] if query.sort != "newest" else []
