@@ -178,6 +178,26 @@ def test_a_supervisor_decides_a_pending_extension_and_the_worker_may_not(civic: 
     assert case.pending is None and case.extension_count == 1 and case.due is not None and case.due > due
 
 
+def test_the_desk_merges_a_duplicate_it_is_offered_and_rejects_with_a_reason(civic: Civic) -> None:
+    first = report(civic)
+    again = report(civic, description="东苑小区3号楼下井盖没了，晚上很危险")
+    stray = report(civic, description="咨询社保卡办理流程")
+    sign_in(civic, "operator")
+    html = page(civic, again)
+    assert f'name="into" value="{first}"' in html  # the duplicates service's candidate
+    assert 'id="form-merge"' in html and 'data-confirm="' in html.split('id="form-merge"', 1)[1][:200]
+    assert post(civic, again, "merge", html, into=first).status_code == 303
+    merged = stored(civic, again)
+    assert merged.status is Status.MERGED and merged.merged_into == stored(civic, first).id
+
+    html = page(civic, stray)
+    assert 'data-confirm="' in html.split('id="form-reject"', 1)[1][:200]
+    assert post(civic, stray, "reject", html, reason="不属于受理范围").status_code == 303
+    rejected = stored(civic, stray)
+    assert rejected.status is Status.CLOSED and rejected.outcome is not None
+    assert rejected.outcome.value == "rejected"
+
+
 # ---------------------------------------------------------------------------------- who sees what
 def test_each_role_sees_only_its_cases_and_its_actions(civic: Civic) -> None:
     mine = report(civic)
