@@ -340,6 +340,7 @@ def test_the_case_list_filters_sorts_pages_and_links_its_exports(civic: Civic) -
     for bad in ({"page": "abc"}, {"sort": "'; drop"}, {"from": "yesterday"}, {"status": "nope"}):
         answer = civic.client.get("/cases", params=bad)
         assert answer.status_code == 422 and "<html" in answer.text, bad
+    assert "查询条件有误：页码" in civic.client.get("/cases", params={"page": "0"}).text
     en = civic.client.get("/cases", params={"lang": "en"}).text
     assert "Export CSV" in en and "Cases" in en
 

@@ -128,9 +128,29 @@ def context(
     }
 
 
+# The search form's label of each parameter: a refusal names the field as the reader sees it.
+FIELD_LABELS = {
+    "status": N_("Status"),
+    "area": N_("Area"),
+    "org": N_("Department or unit"),
+    "assignee": N_("Grid worker (code)"),
+    "category": N_("Category"),
+    "urgency": N_("Urgency"),
+    "source": N_("Source"),
+    "q": N_("Number, description or address"),
+    "from": N_("Submitted from"),
+    "to": N_("Submitted before"),
+    "overdue": N_("Time limit"),
+    "pending": N_("Waiting for a supervisor's decision"),
+    "sort": N_("Sort by"),
+    "page": N_("Page number"),
+    "page_size": N_("Per page"),
+}
+
+
 def _check(ok: bool, name: str) -> None:
     if not ok:
-        raise InvalidSearch(field=name)
+        raise InvalidSearch(field=FIELD_LABELS[name])
 
 
 def _flag(value: str, name: str) -> bool | None:
