@@ -25,7 +25,7 @@ RULES: list[tuple[str, set[str | None]]] = [
     ("/lang", EVERYONE),
     ("/report", EVERYONE),
     ("/track", EVERYONE),
-    ("/cases", STAFF),
+    ("/cases", STAFF - {"admin"}),  # administrators keep the system, not case files
     ("/desk", {"operator", "supervisor"}),
     ("/field", {"worker", "worker2"}),
     ("/dept", {"handler", "handler2"}),

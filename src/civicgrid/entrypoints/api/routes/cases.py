@@ -141,7 +141,8 @@ def _action_route(action: str, body_type: type[BaseModel], summary: str) -> None
     )
 
 
-for _action, _body, _summary in (
+# Each lifecycle action with the body it takes: the pages validate their forms with the same schemas.
+ACTION_BODIES: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("register", s.NoteBody, "Register the report as a case (立案)"),
     ("reject", s.ReasonBody, "Refuse to register (不予立案)"),
     ("merge", s.MergeBody, "Merge into an open duplicate"),
@@ -160,5 +161,6 @@ for _action, _body, _summary in (
     ("escalate", s.EscalateBody, "Escalate up the grid chain (上报上级)"),
     ("supervise", s.SuperviseBody, "Issue a supervision order (督办)"),
     ("comment", s.CommentBody, "Add a note or photos"),
-):
+)
+for _action, _body, _summary in ACTION_BODIES:
     _action_route(_action, _body, _summary)
