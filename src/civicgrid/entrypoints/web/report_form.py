@@ -10,16 +10,21 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import fastapi
 from fastapi import Request
 from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
+from civicgrid.adapters.db.reference_repository import CATEGORY_CACHE_SECONDS
+from civicgrid.bootstrap import App
 from civicgrid.domain.case_types import Source
 from civicgrid.domain.errors import N_
 from civicgrid.entrypoints.api.errors import request_locale
+from civicgrid.services import reference
 from civicgrid.services.intake import InvalidReport, ReportCase
 
 ATTRIBUTE_PREFIX = "attr."  # attr.<category>.<attribute>: every category's questions are in the page
@@ -113,9 +118,11 @@ def new_idempotency_key() -> str:
     return "page-" + secrets.token_urlsafe(16)
 
 
-def chosen_uploads(form: FormData, field_name: str = "photo_files") -> list[UploadFile]:
+def chosen_uploads(form: FormData, field_name: str = "photo_files") -> list[fastapi.UploadFile]:
     """The files of a file input; browsers send an empty part when nothing was chosen."""
-    return [f for f in form.getlist(field_name) if isinstance(f, UploadFile) and f.filename]
+    # Starlette's form parser makes Starlette UploadFiles; FastAPI's class only adds schema hooks.
+    files = [f for f in form.getlist(field_name) if isinstance(f, UploadFile) and f.filename]
+    return cast("list[fastapi.UploadFile]", files)
 
 
 def _coordinate(text: str, bound: float) -> float | None:
@@ -201,6 +208,26 @@ def category_views(docs: list[dict[str, Any]], locale: str) -> list[CategoryView
             )
         )
     return out
+
+
+def page_categories(app: App, locale: str) -> list[CategoryView]:
+    """The catalogue as the pages show it, kept for a few seconds per database and language.
+
+    Reading and shaping the 102 categories with their questions and time limits takes ~50 ms, most of a
+    report page's server time; the catalogue changes a few times a year, and intake already trusts a
+    category for this long (``CATEGORY_CACHE_SECONDS``), so an administrator's edit shows as soon there.
+    """
+    key = (app.engine.url.render_as_string(), locale)
+    now = time.monotonic()
+    hit = _VIEWS.get(key)
+    if hit is not None and now - hit[0] < CATEGORY_CACHE_SECONDS:
+        return hit[1]
+    views = category_views(reference.categories(uow=app.reader), locale)
+    _VIEWS[key] = (now, views)
+    return views
+
+
+_VIEWS: dict[tuple[str, str], tuple[float, list[CategoryView]]] = {}
 
 
 def grouped(categories: list[CategoryView]) -> list[CategoryGroup]:

@@ -25,10 +25,10 @@ from civicgrid.entrypoints.web.rendering import redirect, refusal, render
 from civicgrid.entrypoints.web.report_form import (
     MAX_PHOTOS,
     TypedReport,
-    category_views,
     chosen_uploads,
     grouped,
     new_idempotency_key,
+    page_categories,
     page_locale,
     script_json,
 )
@@ -81,7 +81,7 @@ def report_sent(token: str, request: Request, app: AppDep, caller: PageCaller) -
     except NotFound:
         raise HTTPException(404) from None
     locale = page_locale(request)
-    found = {c.code: c for c in category_views(reference.categories(uow=app.reader), locale)}
+    found = {c.code: c for c in page_categories(app, locale)}
     category = found.get(case.category_code)
     limit = category.time_limits.get(case.urgency.value) if category else None
     base = (app.settings.public_url or str(request.base_url)).rstrip("/")
@@ -107,7 +107,7 @@ def _form(
     status_code: int = 200,
 ) -> Response:
     locale = page_locale(request)
-    categories = category_views(reference.categories(uow=app.reader), locale)
+    categories = page_categories(app, locale)
     matches: list[Any] = []
     if search.strip():
         codes = [d["code"] for d in reference.categories(uow=app.reader, search=search)]

@@ -19,9 +19,9 @@ from civicgrid.entrypoints.api.case_views import case_public
 from civicgrid.entrypoints.api.deps import AppDep
 from civicgrid.entrypoints.web.access import PageCaller
 from civicgrid.entrypoints.web.rendering import redirect, refusal, render
-from civicgrid.entrypoints.web.report_form import category_views, page_locale
+from civicgrid.entrypoints.web.report_form import page_categories, page_locale
 from civicgrid.i18n import translate
-from civicgrid.services import reference, tracking
+from civicgrid.services import tracking
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,7 +99,7 @@ def _page(
     except NotFound:
         raise HTTPException(404) from None
     locale = page_locale(request)
-    names = {c.code: c.name for c in category_views(reference.categories(uow=app.reader), locale)}
+    names = {c.code: c.name for c in page_categories(app, locale)}
     context: dict[str, Any] = {
         "token": token,
         "public": case_public(case, area),

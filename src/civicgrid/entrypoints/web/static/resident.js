@@ -166,7 +166,6 @@
     $$(".questions").forEach(function (fs) {
       var on = !!cat && fs.getAttribute("data-category") === cat.c;
       fs.hidden = !on;
-      $$("[data-required]", fs).forEach(function (input) { input.required = on && input.getAttribute("data-required") === "true"; });
     });
     $$(".cat-option", list).forEach(function (o) { o.classList.toggle("current", !!cat && o.getAttribute("data-code") === cat.c); });
     syncContact();
