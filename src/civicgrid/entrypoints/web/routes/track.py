@@ -105,6 +105,7 @@ def _page(
         "public": case_public(case, area),
         "category_name": names.get(case.category_code, case.category_code),
         "plain_status": plain_status(case),
+        "steps": PUBLIC_STEPS,
         "overdue": case.is_overdue(app.clock()),
         "photos": [name.split("/", 1) for name in case.photos if "/" in name],
         "typed": {"satisfaction": "", "resolved": "yes", "comment": ""},
@@ -143,4 +144,20 @@ PLAIN_STATUS = {
         "The same problem had already been reported, so your report was joined to that case "
         "and is handled with it."
     ),
+}
+
+# The public history's steps in a resident's words (staff pages show the action codes' labels).
+PUBLIC_STEPS = {
+    "submit": N_("Reported"),
+    "register": N_("Registered as a case"),
+    "reject": N_("Not taken on as a case"),
+    "merge": N_("Joined to an earlier report of the same problem"),
+    "dispatch": N_("Sent to the unit responsible"),
+    "accept": N_("Taken on by the unit"),
+    "start": N_("Work started"),
+    "report": N_("Work reported done"),
+    "verify": N_("Checked and closed"),
+    "rework": N_("Sent back for more work"),
+    "callback": N_("Rated"),
+    "reopen": N_("Reopened to be handled again"),
 }
