@@ -34,6 +34,12 @@ def file_without_js(civic: Civic, **extra: Any) -> tuple[str, str]:
     return public["number"], token
 
 
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def stored(civic: Civic, number: str) -> dict[str, Any]:
     case = civic.client.get(f"/api/v1/cases/{number}", headers=civic.as_("operator"))
     assert case.status_code == 200
@@ -97,19 +103,33 @@ def test_a_double_tap_files_one_report(civic: Civic) -> None:
     assert listed["total"] == 1
 
 
+def test_a_double_tap_with_a_photo_shows_the_first_report(civic: Civic) -> None:
+    # Photos are named by their content, so the second tap's request is the first one again.
+    def send() -> str:
+        answer = civic.client.post(
+            "/report",
+            data=form(idempotency_key="page-photo-tap"),
+            files=[("photo_files", ("cover.png", png(), "image/png"))],
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+        return str(answer.headers["location"])
+
+    assert send() == send()
+    assert civic.client.get("/api/v1/cases", headers=civic.as_("operator")).json()["total"] == 1
+
+
 def test_without_a_map_point_the_address_locates_the_report(civic: Civic) -> None:
     number, _ = file_without_js(civic, lon="", lat="", address="高新区-1-1 东苑小区3号楼")
     assert stored(civic, number)["areas"]["community"] == "D11"
 
 
 def test_answers_and_a_photo_are_kept_with_a_report_sent_without_javascript(civic: Civic) -> None:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "PNG")
     data = form(**{"attr.C0101.cover_type": "sewage", "attr.C0101.condition": "missing"})
     answer = civic.client.post(
         "/report",
         data=data,
-        files=[("photo_files", ("cover.png", buffer.getvalue(), "image/png"))],
+        files=[("photo_files", ("cover.png", png(), "image/png"))],
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
