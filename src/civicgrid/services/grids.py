@@ -79,7 +79,7 @@ def export_map(
     (``bbox`` = min_lon, min_lat, max_lon, max_lat) instead of all of them (58 KB gzipped in the demo).
     """
     with uow() as u:
-        found = u.areas.all(level)
+        found = u.areas.all(level, bbox)  # the stored bounds first, then the exact shapes
     if bbox is not None:
         window = shapely.box(*bbox)
         found = [a for a in found if a.geometry.intersects(window)]
