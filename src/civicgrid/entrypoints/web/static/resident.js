@@ -331,6 +331,7 @@
     if (pending > 0) { statusLine.textContent = T.uploading; setTimeout(function () { form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit")); }, 500); return; }
     var anonymous = anonBox.checked && !anonBox.disabled;
     var body = {
+      source: "web", /* the resident's page, whoever is signed in (as the plain form files it) */
       category_code: select.value,
       description: description.value,
       address: $("#f-address").value,
