@@ -204,6 +204,7 @@ def test_the_tracking_page_shows_the_history_without_anybodys_personal_data(civi
         assert private not in page.text, private
     en = civic.client.get(f"/track/{token}?lang=en")
     assert "Finished. Please tell us below how it was handled." in en.text
+    assert 'id="status">Finished</span>' in en.text and "Work reported done" in en.text
 
 
 def test_a_rating_is_taken_once_and_only_on_a_closed_case(civic: Civic) -> None:

@@ -106,6 +106,7 @@ def _page(
         "category_name": names.get(case.category_code, case.category_code),
         "plain_status": plain_status(case),
         "steps": PUBLIC_STEPS,
+        "status_word": STATUS_WORDS.get(case.status.value, case.status.value),
         "overdue": case.is_overdue(app.clock()),
         "photos": [name.split("/", 1) for name in case.photos if "/" in name],
         "typed": {"satisfaction": "", "resolved": "yes", "comment": ""},
@@ -160,4 +161,18 @@ PUBLIC_STEPS = {
     "rework": N_("Sent back for more work"),
     "callback": N_("Rated"),
     "reopen": N_("Reopened to be handled again"),
+}
+
+# A status in one or two words a resident understands (the badge; the sentence above says more).
+STATUS_WORDS = {
+    "submitted": N_("Received"),
+    "registered": N_("Registered"),
+    "dispatched": N_("Sent to the unit"),
+    "accepted": N_("Taken on"),
+    "in_progress": N_("Being handled"),
+    "suspended": N_("On hold"),
+    "handled": N_("Being checked"),
+    "closed": N_("Finished"),
+    "evaluated": N_("Finished and rated"),
+    "merged": N_("Joined to another report"),
 }
