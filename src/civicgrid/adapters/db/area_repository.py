@@ -21,11 +21,21 @@ class AreaRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def all(self, level: Level | None = None) -> list[AreaSpec]:
-        """Every area (or those of one level), ordered by code."""
+    def all(
+        self, level: Level | None = None, box: tuple[float, float, float, float] | None = None
+    ) -> list[AreaSpec]:
+        """Every area (or those of one level, or whose bounds meet ``box``: west, south, east, north)."""
         q = sa.select(areas).order_by(areas.c.code)
         if level is not None:
             q = q.where(areas.c.level == level.value)
+        if box is not None:
+            west, south, east, north = box
+            q = q.where(
+                areas.c.min_lon <= east,
+                areas.c.max_lon >= west,
+                areas.c.min_lat <= north,
+                areas.c.max_lat >= south,
+            )
         return [
             AreaSpec(
                 code=r.code,

@@ -26,9 +26,21 @@ def list_areas(
 
 
 @router.get("/areas/geojson")
-def areas_geojson(app: AppDep, level: Level = Level.STREET) -> dict[str, Any]:
-    """One level of the map as a GeoJSON FeatureCollection (WGS84)."""
-    return grids.export_map(uow=app.reader, level=level)
+def areas_geojson(
+    app: AppDep,
+    level: Level = Level.STREET,
+    bbox: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Only the areas touching this box: min_lon,min_lat,max_lon,max_lat (WGS84).",
+            examples=["116.55,35.38,116.6,35.42"],
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """One level of the map as a GeoJSON FeatureCollection (WGS84), optionally only inside a box."""
+    box = grids.parse_bbox(bbox) if bbox is not None else None
+    return grids.export_map(uow=app.reader, level=level, bbox=box)
 
 
 @router.get("/locate")
