@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from civicgrid.domain.geography import Level
 from civicgrid.entrypoints.api.deps import AppDep
@@ -25,9 +26,14 @@ def list_areas(
     return grids.list_areas(uow=app.reader, parent_code=parent, level=level)
 
 
-@router.get("/areas/geojson")
+@router.get(
+    "/areas/geojson",
+    response_model=dict[str, Any],
+    responses={304: {"description": "The map has not changed since the ETag sent in If-None-Match."}},
+)
 def areas_geojson(
     app: AppDep,
+    request: Request,
     level: Level = Level.STREET,
     bbox: Annotated[
         str | None,
@@ -37,10 +43,16 @@ def areas_geojson(
             examples=["116.55,35.38,116.6,35.42"],
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """One level of the map as a GeoJSON FeatureCollection (WGS84), optionally only inside a box."""
-    box = grids.parse_bbox(bbox) if bbox is not None else None
-    return grids.export_map(uow=app.reader, level=level, bbox=box)
+    if bbox is not None:
+        return JSONResponse(grids.export_map(uow=app.reader, level=level, bbox=grids.parse_bbox(bbox)))
+    version, data = grids.level_geojson(uow=app.reader, level=level)
+    etag = f'"map-{version}-{level.value}"'
+    headers = {"etag": etag, "cache-control": "private, no-cache"}  # revalidate: an import may change it
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="application/json", headers=headers)
 
 
 @router.get("/locate")
