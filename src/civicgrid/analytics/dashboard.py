@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
@@ -81,9 +82,20 @@ def _total(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"key": "all", "name": "all", "counts": asdict(empty), "rates": asdict(rates(empty)), "hours": {}}
 
 
-def summary(conn: Connection, *, period: Period, now: datetime, scope: CaseScope | None) -> dict[str, Any]:
-    """Totals of the period and of the one before, and the change of each figure (None without data)."""
-    current = _total(figures(conn, start=period.start, end=period.end, group=None, now=now, scope=scope))
+def summary(
+    conn: Connection,
+    *,
+    period: Period,
+    now: datetime,
+    scope: CaseScope | None,
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Totals of the period and of the one before, and the change of each figure (None without data).
+
+    ``current`` may be given when the caller already has the period's totals (``total_of`` its groups).
+    """
+    if current is None:
+        current = _total(figures(conn, start=period.start, end=period.end, group=None, now=now, scope=scope))
     previous = _total(previous_figures(conn, period=period, group=None, now=now, scope=scope))
     change = {}
     for figure in (*RATES, *COUNTS):
@@ -96,6 +108,14 @@ def summary(conn: Connection, *, period: Period, now: datetime, scope: CaseScope
         "previous_from": period.previous_start,
         "previous_to": period.previous_end,
     }
+
+
+def total_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The total of a partition of the cases (e.g. every category): summed counts, their rates, no hours."""
+    total = Counts()
+    for g in groups:
+        total = Counts(**{f: getattr(total, f) + g["counts"][f] for f in g["counts"]})
+    return {"key": "all", "name": "all", "counts": asdict(total), "rates": asdict(rates(total)), "hours": {}}
 
 
 def ranking(
@@ -275,25 +295,23 @@ def overview(
     period: Period,
     now: datetime,
     scope: CaseScope | None,
-    rank_group: RankGroup = "street",
-    rank_by: str = "score",
+    rankings: Sequence[tuple[RankGroup, str]] = (("street", "score"),),
     limit: int = 10,
     locale: str = "zh_CN",
 ) -> dict[str, Any]:
-    """What the desk and the wall show as numbers: the summary, one ranking and the category breakdown."""
+    """What the desk and the wall show as numbers: the summary, rankings and the category breakdown.
+
+    Every case has one category, so the period's totals are the sum of the categories' counts: one
+    GROUP BY fewer on every page view and refresh.
+    """
+    breakdown = categories_breakdown(conn, period=period, now=now, scope=scope, locale=locale)
     return {
         "from": period.start,
         "to": period.end,
-        "summary": summary(conn, period=period, now=now, scope=scope),
-        "ranking": ranking(
-            conn,
-            period=period,
-            group=rank_group,
-            by=rank_by,
-            now=now,
-            scope=scope,
-            limit=limit,
-            locale=locale,
-        ),
-        "categories": categories_breakdown(conn, period=period, now=now, scope=scope, locale=locale),
+        "summary": summary(conn, period=period, now=now, scope=scope, current=total_of(breakdown)),
+        "rankings": [
+            ranking(conn, period=period, group=g, by=by, now=now, scope=scope, limit=limit, locale=locale)
+            for g, by in rankings
+        ],
+        "categories": breakdown,
     }

@@ -140,8 +140,7 @@ def overview(
             period=period,
             now=app.clock(),
             scope=scope_of(caller.actor),
-            rank_group=group,
-            rank_by=by,
+            rankings=[(group, by)],
             limit=limit,
             locale=_locale(request),
         )

@@ -81,8 +81,7 @@ def _page(
             period=period,
             now=app.clock(),
             scope=scope_of(caller.actor),
-            rank_group=choice["group"],
-            rank_by=choice["by"],
+            rankings=choice["rankings"],
             limit=limit,
             locale=request.state.locale,
         )
@@ -119,7 +118,14 @@ def desk(
     by: Figure = "score",
 ) -> Response:
     """The desk view: figures with the previous period, map, trends, rankings and categories."""
-    choice = {"period": period, "first": first, "last": last, "group": group, "by": by}
+    choice = {
+        "period": period,
+        "first": first,
+        "last": last,
+        "group": group,
+        "by": by,
+        "rankings": [(group, by)],
+    }
     return _page(request, app, caller, "command/desk.html", choice, limit=10)
 
 
@@ -133,5 +139,12 @@ def wall(
     last: Annotated[date | None, Query(alias="to")] = None,
 ) -> Response:
     """The 1920x1080 wall screen: the same figures in large type, refreshed every minute in place."""
-    choice = {"period": period, "first": first, "last": last, "group": "street", "by": "score"}
+    choice = {
+        "period": period,
+        "first": first,
+        "last": last,
+        "group": "street",
+        "by": "score",
+        "rankings": [("street", "score"), ("org", "score")],
+    }
     return _page(request, app, caller, "command/wall.html", choice, limit=5)

@@ -43,21 +43,13 @@
     return String(v);
   }
 
-  /* Classes of a figure: rates and the score at the grade floors (40/60/75/90), counts in quantiles of
-     what is on the map. Returns [{lo, hi, colour}] from low to high. */
+  /* Classes of a figure over the areas on the map: five quantiles of their values (fewer when values
+     repeat), coloured from bad to good for rates (green is good; for rework low is good) and light to
+     dark for counts. Returns [{lo, hi, colour}] from low to high; hi null for the last class. */
   function classes(f, values) {
     var rate = RATES.indexOf(f) >= 0 || f === "score";
-    if (rate) {
-      var k = f === "score" ? 100 : 1;
-      var floors = f === "rework" ? [0, 0.05, 0.1, 0.2, 0.3] : [0, 0.4, 0.6, 0.75, 0.9];
-      var colours = GOOD_TO_BAD.slice().reverse();
-      if (f === "rework") colours = GOOD_TO_BAD.slice();
-      return floors.map(function (lo, i) {
-        return { lo: lo * k, hi: i + 1 < floors.length ? floors[i + 1] * k : null, colour: colours[i] };
-      });
-    }
-    var ramp = f === "open" || f === "overdue" ? REDS : BLUES;
-    var sorted = values.filter(function (v) { return v !== null; }).sort(function (a, b) { return a - b; });
+    var ramp = rate ? (f === "rework" ? GOOD_TO_BAD : GOOD_TO_BAD.slice().reverse()) : f === "open" || f === "overdue" ? REDS : BLUES;
+    var sorted = values.filter(function (v) { return v !== null && v !== undefined; }).sort(function (a, b) { return a - b; });
     if (!sorted.length) return [];
     var cuts = [];
     for (var i = 0; i < 5; i++) {
@@ -65,7 +57,8 @@
       if (!cuts.length || lo > cuts[cuts.length - 1]) cuts.push(lo);
     }
     return cuts.map(function (lo, j) {
-      return { lo: lo, hi: j + 1 < cuts.length ? cuts[j + 1] : null, colour: ramp[Math.round((j * 4) / Math.max(cuts.length - 1, 1))] };
+      var at = cuts.length === 1 ? 4 : Math.round((j * 4) / (cuts.length - 1));
+      return { lo: lo, hi: j + 1 < cuts.length ? cuts[j + 1] : null, colour: ramp[at] };
     });
   }
 
@@ -94,10 +87,21 @@
       if (b.none) text = S.no_data;
       else if (b.hi === null) text = "≥ " + format(figure, b.lo);
       else if (count) text = b.hi - 1 > b.lo ? b.lo + " – " + (b.hi - 1) : String(b.lo);
-      else text = format(figure, b.lo) + " – " + format(figure, b.hi);
+      else text = span(figure, b.lo, b.hi);
       item.appendChild(document.createTextNode(text));
       el.appendChild(item);
     });
+  }
+
+  /* "lo – hi" with as many decimals as it takes for the two ends to differ (close values on the map). */
+  function span(f, lo, hi) {
+    var k = f === "score" ? 1 : 100;
+    var unit = f === "score" ? "" : "%";
+    for (var d = 1; d < 4; d++) {
+      var a = (lo * k).toFixed(d), b = (hi * k).toFixed(d);
+      if (a !== b) return a + unit + " – " + b + unit;
+    }
+    return (lo * k).toFixed(3) + unit;
   }
 
   /* The map: Leaflet with the boundaries and figures of /api/v1/figures/map. */
@@ -118,6 +122,7 @@
     if (!ensureMap()) return;
     var values = data.features.map(function (ft) { return valueOf(ft.properties, figure); });
     var bins = classes(figure, values);
+    var few = data.features.length <= 12;
     if (layer) map.removeLayer(layer);
     layer = L.geoJSON(data, {
       style: function (ft) {
@@ -131,8 +136,10 @@
         var p = ft.properties;
         var v = valueOf(p, figure);
         var n = p.counts ? p.counts.submitted : 0;
-        l.bindTooltip(escape(p.name) + "<br>" + (S.figures[figure] || figure) + ": " + (v === null ? S.no_data : format(figure, v)) +
-          "<br>" + S.submitted + ": " + n, { sticky: true });
+        var label = escape(p.name) + "<br>" + (S.figures[figure] || figure) + ": " + (v === null ? S.no_data : format(figure, v));
+        // A few areas carry their name and figure on the map; many show them on hover.
+        if (few) l.bindTooltip(label, { permanent: true, direction: "center", className: "cc-label" });
+        else l.bindTooltip(label + "<br>" + S.submitted + ": " + n, { sticky: true });
         if (p.has_children && !wall) {
           l.on("click", function () { view = { level: null, parent: p.code }; loadMap(true); });
         }
@@ -219,8 +226,8 @@
         },
         yAxis: { type: "value", minInterval: 1, axisLabel: { color: ink, fontSize: big }, splitLine: { lineStyle: { color: grid } } },
         series: [
-          { name: S.submitted, type: "line", smooth: true, symbolSize: 6, data: days.map(function (d) { return d.submitted; }), lineStyle: { width: wall ? 4 : 2 } },
-          { name: S.closed, type: "line", smooth: true, symbolSize: 6, data: days.map(function (d) { return d.closed; }), lineStyle: { width: wall ? 4 : 2 } },
+          { name: S.submitted, type: "line", symbolSize: 6, data: days.map(function (d) { return d.submitted; }), lineStyle: { width: wall ? 4 : 2 } },
+          { name: S.closed, type: "line", symbolSize: 6, data: days.map(function (d) { return d.closed; }), lineStyle: { width: wall ? 4 : 2 } },
           { name: S.overdue, type: "bar", barMaxWidth: 18, data: days.map(function (d) { return d.overdue; }) },
         ],
       }, true);
@@ -228,6 +235,38 @@
       if (note) note.textContent = days.length ? "" : S.no_days;
     });
   }
+
+  /* A date typed in the period form means "from – to". */
+  ["f-from", "f-to"].forEach(function (id) {
+    var input = document.getElementById(id);
+    var preset = document.getElementById("f-period");
+    if (input && preset) input.addEventListener("change", function () { preset.value = "custom"; });
+  });
+
+  /* Categories: each 大类 folds its 小类 away behind a button (all are shown without JavaScript). */
+  var expanded = {};
+  function foldCategories() {
+    Array.prototype.forEach.call(document.querySelectorAll("tbody.cc-major"), function (body) {
+      var key = body.getAttribute("data-key");
+      var minors = body.querySelectorAll("tr.minor");
+      var head = body.querySelector("tr.major th");
+      if (!minors.length || !head || head.querySelector("button")) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "cc-fold";
+      button.textContent = head.textContent;
+      head.textContent = "";
+      head.appendChild(button);
+      var show = function (open) {
+        expanded[key] = open;
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        body.classList.toggle("folded", !open);
+      };
+      button.addEventListener("click", function () { show(!expanded[key]); });
+      show(!!expanded[key]);
+    });
+  }
+  foldCategories();
 
   window.addEventListener("resize", function () {
     if (chart) chart.resize();
@@ -252,6 +291,7 @@
           var next = doc.querySelector('[data-swap="' + el.getAttribute("data-swap") + '"]');
           if (next && !el.contains(document.activeElement)) el.innerHTML = next.innerHTML;
         });
+        foldCategories();
         var stamp = doc.querySelector(".cc-updated");
         Array.prototype.forEach.call(document.querySelectorAll(".cc-updated"), function (el) {
           el.classList.remove("stale");
