@@ -6,7 +6,17 @@
   "use strict";
   var root = document.getElementById("cc");
   if (!root) return;
-  var civicgrid = window.civicgrid;
+  // This file runs while the page is still being read (before app.js): it has its own small GET helper.
+  var locale = (document.querySelector('meta[name="locale"]') || {}).content || "zh_CN";
+  function getJSON(url) {
+    var headers = { Accept: "application/json", "Accept-Language": locale === "en" ? "en" : "zh-CN" };
+    return fetch(url, { credentials: "same-origin", headers: headers }).then(function (res) {
+      return res.json().then(
+        function (data) { return { ok: res.ok, status: res.status, data: data }; },
+        function () { return { ok: false, status: res.status, data: null }; }
+      );
+    });
+  }
   var S = JSON.parse(document.getElementById("cc-strings").textContent);
   var wall = root.getAttribute("data-wall") === "true";
   var RATES = ["response", "resolution", "satisfaction", "on_time", "closure", "rework"];
@@ -178,11 +188,15 @@
     if (levelSelect) levelSelect.value = data.level;
   }
 
-  function loadMap(refit) {
-    if (!mapEl) return Promise.resolve();
+  function fetchMap() {
     var where = view.parent ? "&parent=" + encodeURIComponent(view.parent) : "&level=" + encodeURIComponent(view.level);
-    return civicgrid.api("GET", "/api/v1/figures/map?" + range() + where).then(function (res) {
-      if (!res.ok) throw new Error(civicgrid.errorText(res, S.map_failed));
+    return getJSON("/api/v1/figures/map?" + range() + where);
+  }
+
+  function loadMap(refit, pending) {
+    if (!mapEl) return Promise.resolve();
+    return (pending || fetchMap()).then(function (res) {
+      if (!res.ok) throw new Error(S.map_failed);
       drawMap(res.data, refit);
       mapEl.classList.remove("map-failed");
     }).catch(function () { mapEl.classList.add("map-failed"); });
@@ -201,13 +215,17 @@
   var trendEl = document.getElementById("cc-trend");
   var chart = null;
 
-  function loadTrend() {
+  function fetchTrend() {
+    return getJSON("/api/v1/figures/trends?" + range());
+  }
+
+  function loadTrend(pending) {
     if (!trendEl) return Promise.resolve();
     if (!window.echarts) {
       trendEl.textContent = S.charts_missing;
       return Promise.resolve();
     }
-    return civicgrid.api("GET", "/api/v1/figures/trends?" + range()).then(function (res) {
+    return (pending || fetchTrend()).then(function (res) {
       if (!res.ok) return;
       var days = res.data.days;
       if (!chart) chart = echarts.init(trendEl, null, { renderer: "canvas" });
@@ -266,7 +284,6 @@
       show(!!expanded[key]);
     });
   }
-  foldCategories();
 
   window.addEventListener("resize", function () {
     if (chart) chart.resize();
@@ -304,10 +321,24 @@
       });
   }
 
-  Promise.all([loadMap(true), loadTrend()]).then(function () {
-    root.setAttribute("data-ready", "true");
-    root.dispatchEvent(new CustomEvent("cc:ready"));
+  // The data is asked for now; it is drawn once Leaflet and ECharts (loaded after this file) are there.
+  var firstMap = mapEl ? fetchMap() : null;
+  var firstTrend = trendEl ? fetchTrend() : null;
+  document.addEventListener("DOMContentLoaded", function () {
+    start(firstMap, firstTrend);
   });
+
+  function start(pendingMap, pendingTrend) {
+    foldCategories();
+    Promise.all([loadMap(true, pendingMap), loadTrend(pendingTrend)]).then(ready);
+  }
+
+  function ready() {
+    root.setAttribute("data-ready", "true");
+    // Milliseconds from the start of navigation to every panel drawn (bench/command.py reads it).
+    root.setAttribute("data-ready-ms", String(Math.round(window.performance.now())));
+    root.dispatchEvent(new CustomEvent("cc:ready"));
+  }
   var every = parseInt(root.getAttribute("data-refresh") || "0", 10);
   if (every > 0) window.setInterval(refresh, every * 1000);
 })();
