@@ -66,8 +66,15 @@
       var lo = sorted[Math.floor((i / 5) * sorted.length)];
       if (!cuts.length || lo > cuts[cuts.length - 1]) cuts.push(lo);
     }
+    if (cuts.length === 1) {
+      // Every area alike: a count of 0 is the lightest, a rate takes the colour of its grade band.
+      var v = cuts[0] / (f === "score" ? 100 : 1);
+      var band = rate ? [0.4, 0.6, 0.75, 0.9].filter(function (x) { return v >= x; }).length : v > 0 ? 2 : 0;
+      if (f === "rework") band = 4 - band;
+      return [{ lo: cuts[0], hi: null, colour: ramp[band] }];
+    }
     return cuts.map(function (lo, j) {
-      var at = cuts.length === 1 ? 4 : Math.round((j * 4) / (cuts.length - 1));
+      var at = Math.round((j * 4) / (cuts.length - 1));
       return { lo: lo, hi: j + 1 < cuts.length ? cuts[j + 1] : null, colour: ramp[at] };
     });
   }
@@ -132,7 +139,7 @@
     if (!ensureMap()) return;
     var values = data.features.map(function (ft) { return valueOf(ft.properties, figure); });
     var bins = classes(figure, values);
-    var few = data.features.length <= 12;
+    var few = data.features.length <= 12 && (data.level === "street" || data.level === "community");
     if (layer) map.removeLayer(layer);
     layer = L.geoJSON(data, {
       style: function (ft) {
