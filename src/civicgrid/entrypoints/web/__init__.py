@@ -13,9 +13,9 @@ import xstatic.pkg.leaflet as leaflet
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from civicgrid.entrypoints.web.routes import session
+from civicgrid.entrypoints.web.routes import dept, desk, field, session, supervisor
 
-PAGE_ROUTERS = [session.router]
+PAGE_ROUTERS = [session.router, desk.router, field.router, dept.router, supervisor.router]
 
 STATIC = Path(str(resources.files("civicgrid.entrypoints.web") / "static"))
 VENDOR = STATIC / "vendor"  # filled by `make assets` (npm), never committed

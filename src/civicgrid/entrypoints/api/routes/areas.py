@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from civicgrid.analytics.area_search import search_areas
 from civicgrid.domain.geography import Level
 from civicgrid.entrypoints.api.deps import AppDep
 from civicgrid.services import grids
@@ -29,6 +30,32 @@ def list_areas(
 def areas_geojson(app: AppDep, level: Level = Level.STREET) -> dict[str, Any]:
     """One level of the map as a GeoJSON FeatureCollection (WGS84)."""
     return grids.export_map(uow=app.reader, level=level)
+
+
+@router.get("/areas/search")
+def find_areas(
+    app: AppDep,
+    q: Annotated[
+        str, Query(min_length=1, max_length=50, description="A code (or its start) or part of a name.")
+    ],
+    level: Level = Level.MICROGRID,
+    limit: Annotated[int, Query(ge=1, le=20)] = 10,
+) -> list[dict[str, Any]]:
+    """Areas of one level (micro-grids by default) by code or name, with their parents and a point inside."""
+    with app.engine.connect() as conn:
+        hits = search_areas(conn, text=q, level=level, limit=limit)
+    return [
+        {
+            "code": h.code,
+            "name": h.name,
+            "level": h.level,
+            "parents": list(h.parents),
+            "label": h.label,
+            "lon": h.lon,
+            "lat": h.lat,
+        }
+        for h in hits
+    ]
 
 
 @router.get("/locate")
