@@ -190,7 +190,8 @@ def overdue_board(
         ),
     }
     counts.update({f"street:{k}": v for k, v in _count_by(conn, base, cases.c.street_code).items()})
-    order = [cases.c.street_code, cases.c.due]
+    # Within a street: red before yellow, then the earliest deadline (the longest overdue) first.
+    order = [cases.c.street_code, sa.case((red, 0), else_=1), cases.c.due]
     return Counted(_page(conn, where, order, page, page_size), counts)
 
 

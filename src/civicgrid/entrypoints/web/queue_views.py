@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 
 from civicgrid.analytics.labels import Labels, labels_for
 from civicgrid.domain.roles import Actor
 from civicgrid.entrypoints.api.case_views import list_item
 from civicgrid.entrypoints.api.schemas import CaseListItem
+from civicgrid.entrypoints.web.rendering import render
 from civicgrid.i18n import N_
 
 # Codes the desk pages show by label (``_(code)``): marked here so Babel extracts them.
@@ -48,6 +52,10 @@ class Row:
     assignee: str
     time_limit: str
     extra: dict[str, Any]
+    waited: timedelta  # since the report came in
+    late_by: timedelta | None  # past the deadline, while the clock runs
+    accept_late_by: timedelta | None  # dispatched and not signed for within the acceptance limit
+    accept_due: datetime | None  # when a dispatched case must be signed for (签收)
 
     @property
     def number(self) -> str:
@@ -78,6 +86,10 @@ def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: dateti
                 assignee=labels.worker(item.assignee_code) if item.assignee_code else "",
                 time_limit=labels.time_limits.get((item.category_code, item.urgency), ""),
                 extra={k: v for k, v in r.items() if k.startswith(("event_", "respond_")) or k == "pending"},
+                waited=max(timedelta(0), now - item.submitted_at),
+                late_by=now - item.due if item.overdue and item.due is not None else None,
+                accept_late_by=_accept_late(r, now),
+                accept_due=r.get("accept_due") if r["status"] == "dispatched" else None,
             )
         )
     return out
@@ -98,6 +110,28 @@ def limit_text(limit: str, translate: Any) -> str:
         return limit
     template = _LIMIT_TEXTS.get((parts[0][-1], parts[1]))
     return translate(template, n=parts[0][:-1]) if template else limit
+
+
+def _accept_late(row: dict[str, Any], now: datetime) -> timedelta | None:
+    due = row.get("accept_due")
+    if row["status"] != "dispatched" or due is None or due >= now:
+        return None
+    late: timedelta = now - due
+    return late
+
+
+def span_parts(span: timedelta) -> dict[str, int]:
+    """Days, hours and minutes of a span, for '2 d 3 h' style labels."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    return {"d": minutes // 1440, "h": minutes % 1440 // 60, "m": minutes % 60}
+
+
+def render_desk(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    """``render`` with the helpers the queue templates use (spans of time, time limits)."""
+    helpers = {"span_parts": span_parts, "limit_text": limit_text}
+    return render(request, template, {**helpers, **context}, status_code=status_code)
 
 
 def query_string(params: Iterable[tuple[str, Any]]) -> str:

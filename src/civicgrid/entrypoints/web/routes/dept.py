@@ -13,9 +13,9 @@ from civicgrid.domain.errors import DomainError
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.web.access import require
-from civicgrid.entrypoints.web.queue_views import export_links, pages_of, present, with_query
+from civicgrid.entrypoints.web.queue_views import export_links, pages_of, present, render_desk, with_query
 from civicgrid.entrypoints.web.quick import locale_of, quick_action
-from civicgrid.entrypoints.web.rendering import redirect, refusal, render
+from civicgrid.entrypoints.web.rendering import redirect, refusal
 from civicgrid.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -70,7 +70,7 @@ def _queue(
         "exports": export_links(EXPORT_FILTERS[group]),
         "error": error,
     }
-    return render(request, "dept/queue.html", context, status_code=status)
+    return render_desk(request, "dept/queue.html", context, status_code=status)
 
 
 @router.post("/dept/queue/{number}/accept")

@@ -17,9 +17,9 @@ from civicgrid.domain.geography import Level
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.web.access import require
-from civicgrid.entrypoints.web.queue_views import export_links, limit_text, pages_of, present, with_query
+from civicgrid.entrypoints.web.queue_views import export_links, pages_of, present, render_desk, with_query
 from civicgrid.entrypoints.web.quick import locale_of, quick_action
-from civicgrid.entrypoints.web.rendering import redirect, refusal, render
+from civicgrid.entrypoints.web.rendering import redirect, refusal
 from civicgrid.i18n import N_
 from civicgrid.services import grids, reference
 from civicgrid.services.phone_intake import PhoneCall, PhoneCallRefused, prepare_call
@@ -107,7 +107,7 @@ def _intake(
         "categories": reference.categories(uow=app.reader),
         "call_key": key or secrets.token_urlsafe(12),
     }
-    return render(request, "desk/intake.html", context, status_code=status)
+    return render_desk(request, "desk/intake.html", context, status_code=status)
 
 
 def _queue_params(area: str, category: str, urgency: str, status: str) -> list[tuple[str, str]]:
@@ -167,10 +167,9 @@ def _queue(
             [*(("status", s) for s in statuses), *(p for p in params if p[0] != "status")]
         ),
         "error": error,
-        "limit_text": limit_text,
         "action_query": with_query("", params),
     }
-    return render(request, "desk/queue.html", context, status_code=status_code)
+    return render_desk(request, "desk/queue.html", context, status_code=status_code)
 
 
 @router.post("/desk/queue/{number}/register")

@@ -17,9 +17,9 @@ from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.api.routes.photos import read_uploads
 from civicgrid.entrypoints.web.access import require
-from civicgrid.entrypoints.web.queue_views import export_links, present
+from civicgrid.entrypoints.web.queue_views import export_links, present, render_desk
 from civicgrid.entrypoints.web.quick import QUICK_ACTIONS, locale_of, quick_action
-from civicgrid.entrypoints.web.rendering import redirect, refusal, render
+from civicgrid.entrypoints.web.rendering import redirect, refusal
 from civicgrid.i18n import N_
 from civicgrid.services import reference
 from civicgrid.services.patrol import PatrolFind, prepare_patrol
@@ -51,7 +51,7 @@ def _tasks(
         "error": error,
         "exports": export_links(("status", s) for s in statuses),
     }
-    return render(request, "field/tasks.html", context, status_code=status)
+    return render_desk(request, "field/tasks.html", context, status_code=status)
 
 
 @router.post("/field/tasks/{number}/{action}")
@@ -142,7 +142,7 @@ def _patrol(
         "error": error,
         "fields": fields or {},
     }
-    return render(request, "field/patrol.html", context, status_code=status)
+    return render_desk(request, "field/patrol.html", context, status_code=status)
 
 
 @router.get("/field/grid")
@@ -176,4 +176,4 @@ def grid_page(request: Request, app: AppDep, caller: Worker) -> Response:
         "focus": grids[0] if grids else "",
         "grids": [(g, names.area(g)) for g in grids],
     }
-    return render(request, "field/grid.html", context)
+    return render_desk(request, "field/grid.html", context)

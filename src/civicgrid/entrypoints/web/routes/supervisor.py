@@ -15,9 +15,16 @@ from civicgrid.domain.geography import Level
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.web.access import require
-from civicgrid.entrypoints.web.queue_views import RUNNING_FILTERS, export_links, pages_of, present, with_query
+from civicgrid.entrypoints.web.queue_views import (
+    RUNNING_FILTERS,
+    export_links,
+    pages_of,
+    present,
+    render_desk,
+    with_query,
+)
 from civicgrid.entrypoints.web.quick import locale_of
-from civicgrid.entrypoints.web.rendering import redirect, refusal, render
+from civicgrid.entrypoints.web.rendering import redirect, refusal
 from civicgrid.i18n import N_
 from civicgrid.services import grids
 from civicgrid.services.approvals import decide_request
@@ -72,7 +79,7 @@ def _approvals(
         "typed": typed or {},
         "error": error,
     }
-    return render(request, "supervisor/approvals.html", context, status_code=status)
+    return render_desk(request, "supervisor/approvals.html", context, status_code=status)
 
 
 def _request_of(pending: Any) -> dict[str, Any]:
@@ -162,7 +169,7 @@ def overdue_page(
         ),
         "now": now,
     }
-    return render(request, "supervisor/overdue.html", context)
+    return render_desk(request, "supervisor/overdue.html", context)
 
 
 @router.get("/supervisor/escalations")
@@ -194,7 +201,7 @@ def escalations_page(
         "orders_exports": export_links([("supervised", "true")]),
         "now": now,
     }
-    return render(request, "supervisor/escalations.html", context)
+    return render_desk(request, "supervisor/escalations.html", context)
 
 
 def _moment(text: Any) -> datetime | None:

@@ -18,6 +18,33 @@
     });
   }
 
+  /* Micro-grid search by code or name: the input's datalist fills as one types; onPick(hit) on a choice. */
+  function areaSearch(input, onPick) {
+    if (!input) return;
+    var list = document.getElementById(input.getAttribute("list"));
+    var hits = {};
+    var timer = null;
+    input.addEventListener("input", function () {
+      var q = input.value.trim();
+      if (hits[input.value]) { if (onPick) onPick(hits[input.value]); return; }
+      clearTimeout(timer);
+      if (!q) return;
+      timer = setTimeout(function () {
+        var url = "/api/v1/areas/search?level=microgrid&limit=12&q=" + encodeURIComponent(q.slice(0, 50));
+        civicgrid.api("GET", url).then(function (res) {
+          if (!res.ok || !res.data) return;
+          list.innerHTML = "";
+          res.data.forEach(function (h) {
+            hits[h.label] = h;
+            var option = document.createElement("option");
+            option.value = h.label;
+            list.appendChild(option);
+          });
+        });
+      }, 150);
+    });
+  }
+
   /* ------------------------------------------------------------------ phone intake */
   function setupIntake(form) {
     var t = texts("intake-texts");
@@ -40,11 +67,12 @@
       if (el.tagName !== "INPUT" && el.tagName !== "SELECT") return;
       event.preventDefault();
       var fields = Array.prototype.filter.call(form.elements, function (f) {
-        return !f.disabled && f.type !== "hidden" && !f.hidden && f.offsetParent !== null &&
+        return f.tagName !== "FIELDSET" && !f.disabled && f.type !== "hidden" && !f.hidden && f.offsetParent !== null &&
           (f.type !== "radio" || f.checked);
       });
       var i = fields.indexOf(el);
-      if (i >= 0 && i + 1 < fields.length) fields[i + 1].focus();
+      /* After the browser applies a type-ahead choice (datalist), not before. */
+      if (i >= 0 && i + 1 < fields.length) setTimeout(function () { fields[i + 1].focus(); }, 0);
     });
 
     function showPoint(x, y, label) {
@@ -74,32 +102,9 @@
       });
     }
 
-    /* Micro-grid search: the list fills as the operator types; picking one puts its point on the map. */
-    var search = form.querySelector("[data-area-search]");
-    var list = document.getElementById(search.getAttribute("list"));
-    var hits = {};
-    var timer = null;
-    search.addEventListener("input", function () {
-      var q = search.value.trim();
-      if (hits[search.value]) {
-        var h = hits[search.value];
-        if (mapEl.cgMap) mapEl.cgMap.setPoint(h.lon, h.lat, true);
-        return;
-      }
-      clearTimeout(timer);
-      if (q.length < 1) return;
-      timer = setTimeout(function () {
-        civicgrid.api("GET", "/api/v1/areas/search?level=microgrid&limit=12&q=" + encodeURIComponent(q)).then(function (res) {
-          if (!res.ok || !res.data) return;
-          list.innerHTML = "";
-          res.data.forEach(function (h) {
-            hits[h.label] = h;
-            var option = document.createElement("option");
-            option.value = h.label;
-            list.appendChild(option);
-          });
-        });
-      }, 150);
+    /* Micro-grid search: picking one puts its point on the map. */
+    areaSearch(form.querySelector("[data-area-search]"), function (h) {
+      if (mapEl.cgMap) mapEl.cgMap.setPoint(h.lon, h.lat, true);
     });
   }
 
@@ -111,6 +116,7 @@
     var lon = document.getElementById("f-lon");
     var lat = document.getElementById("f-lat");
     var manual = document.getElementById("manual-place");
+    areaSearch(document.getElementById("f-microgrid"), null);
     button.hidden = false;
     if (!navigator.geolocation) { status.textContent = t.unsupported; return; }
     button.addEventListener("click", function () {
