@@ -130,6 +130,7 @@
           if (found) {
             status.textContent = t.located + " " + found.label;
             button.classList.add("done");
+            button.textContent = t.again;
             var first = form.querySelector("input[name=category]");
             if (first) first.focus();
           } else {
