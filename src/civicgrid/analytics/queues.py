@@ -54,19 +54,21 @@ def _page(
     page: int,
     page_size: int,
     extra: Sequence[Any] = (),
+    source: Any = cases,
 ) -> Page:
+    """One page of case rows (the list columns plus ``extra``) from ``source`` (cases, or cases joined)."""
     page, page_size = max(1, page), max(1, min(page_size, 200))
-    total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
+    total = conn.execute(sa.select(sa.func.count()).select_from(source).where(*where)).scalar_one()
     q = (
         sa.select(*LIST_COLUMNS, *extra)
+        .select_from(source)
         .where(*where)
         .order_by(*order, cases.c.id)
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    return Page(
-        rows=[dict(r._mapping) for r in conn.execute(q)], total=int(total), page=page, page_size=page_size
-    )
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 
 def _count_by(conn: Connection, where: Sequence[sa.ColumnElement[bool]], column: Any) -> dict[str, int]:
@@ -219,7 +221,7 @@ def escalations(conn: Connection, *, scope: CaseScope, page: int = 1, page_size:
         event.c.actor_name.label("event_by"),
         event.c.data.label("event_data"),
     )
-    return _joined_page(conn, joined, where, [event.c.at], page, page_size, extra)
+    return _page(conn, where, [event.c.at], page, page_size, extra, source=joined)
 
 
 def supervision_orders(
@@ -248,28 +250,4 @@ def supervision_orders(
         event.c.actor_name.label("event_by"),
         respond_by.label("respond_by"),
     )
-    return _joined_page(conn, joined, where, [respond_by], page, page_size, extra)
-
-
-def _joined_page(
-    conn: Connection,
-    joined: Any,
-    where: Sequence[sa.ColumnElement[bool]],
-    order: Sequence[Any],
-    page: int,
-    page_size: int,
-    extra: Sequence[Any],
-) -> Page:
-    page, page_size = max(1, page), max(1, min(page_size, 200))
-    total = conn.execute(sa.select(sa.func.count()).select_from(joined).where(*where)).scalar_one()
-    q = (
-        sa.select(*LIST_COLUMNS, *extra)
-        .select_from(joined)
-        .where(*where)
-        .order_by(*order, cases.c.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    )
-    return Page(
-        rows=[dict(r._mapping) for r in conn.execute(q)], total=int(total), page=page, page_size=page_size
-    )
+    return _page(conn, where, [respond_by], page, page_size, extra, source=joined)
