@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from civicgrid.analytics.area_search import search_areas
 from civicgrid.domain.geography import Level
 from civicgrid.entrypoints.api.deps import AppDep
 from civicgrid.services import grids
@@ -53,6 +54,32 @@ def areas_geojson(
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(data, media_type="application/json", headers=headers)
+
+
+@router.get("/areas/search")
+def find_areas(
+    app: AppDep,
+    q: Annotated[
+        str, Query(min_length=1, max_length=50, description="A code (or its start) or part of a name.")
+    ],
+    level: Level = Level.MICROGRID,
+    limit: Annotated[int, Query(ge=1, le=20)] = 10,
+) -> list[dict[str, Any]]:
+    """Areas of one level (micro-grids by default) by code or name, with their parents and a point inside."""
+    with app.engine.connect() as conn:
+        hits = search_areas(conn, text=q, level=level, limit=limit)
+    return [
+        {
+            "code": h.code,
+            "name": h.name,
+            "level": h.level,
+            "parents": list(h.parents),
+            "label": h.label,
+            "lon": h.lon,
+            "lat": h.lat,
+        }
+        for h in hits
+    ]
 
 
 @router.get("/locate")

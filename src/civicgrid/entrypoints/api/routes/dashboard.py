@@ -17,8 +17,8 @@ from civicgrid.bootstrap import App
 from civicgrid.domain.access import scope_of
 from civicgrid.domain.dashboard_periods import Period, between
 from civicgrid.domain.geography import Level
-from civicgrid.entrypoints.api.deps import AppDep, StaffDep
 from civicgrid.entrypoints.api.case_filters import local_time
+from civicgrid.entrypoints.api.deps import AppDep, StaffDep
 
 router = APIRouter(prefix="/api/v1/figures", tags=["figures"])
 
