@@ -109,7 +109,7 @@ def install(app: FastAPI, open311_renderer: Open311Renderer | None = None) -> No
         locale = request_locale(request)
         message = translate(exc.message, locale, **exc.params)
         headers = {}
-        if exc.code == "too_many_attempts" and "retry_after" in exc.params:
+        if status == 429 and "retry_after" in exc.params:
             headers["Retry-After"] = str(exc.params["retry_after"])
         if _is_open311(request) and open311_renderer is not None:
             return open311_renderer(request, status, exc.code, message)
