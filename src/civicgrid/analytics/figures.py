@@ -58,18 +58,21 @@ def figures(
     scope: CaseScope | None = None,
     weights: Weights = DEFAULT_WEIGHTS,
     previous: bool = True,
+    hours: bool = True,
     zone: ZoneInfo | None = None,
 ) -> list[dict[str, Any]]:
     """Counts, rates, score, grade and hours per group for cases submitted in [start, end), from the rollups.
 
     With ``previous``, each group also carries ``previous`` (the same figures for the period of equal
-    length just before) and ``delta`` (this period minus that one; None where either has no data).
+    length just before) and ``delta`` (this period minus that one; None where either has no data). Without
+    ``hours`` the durations are left out (None), which spares reading their histograms: the counts and rates
+    of many groups over a long period then come from a few thousand rollup rows.
     """
-    current = tallies(conn, start=start, end=end, group=group, now=now, scope=scope, zone=zone)
+    current = tallies(conn, start=start, end=end, group=group, now=now, scope=scope, zone=zone, hours=hours)
     before: dict[Any, Tally] = {}
     if previous:
         a, b = previous_period(start, end)
-        before = tallies(conn, start=a, end=b, group=group, now=now, scope=scope, zone=zone)
+        before = tallies(conn, start=a, end=b, group=group, now=now, scope=scope, zone=zone, hours=hours)
     names = group_names(conn, group, [k for k in current if k is not None])
     out = []
     for k, tally in current.items():
@@ -91,8 +94,8 @@ def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]
 def _figures_of(tally: Tally, weights: Weights) -> dict[str, Any]:
     counts = Counts(**dict(zip(COUNTS, tally.counts, strict=True)), overdue=tally.overdue)
     return {
-        "counts": asdict(counts),
-        "rates": asdict(rates(counts, weights)),
+        "counts": dict(vars(counts)),  # asdict() deep-copies: ten times slower over thousands of groups
+        "rates": dict(vars(rates(counts, weights))),
         "hours": {
             "accept_median": quantile(tally.accept, "accept", 0.5),
             "accept_p90": quantile(tally.accept, "accept", 0.9),

@@ -58,6 +58,8 @@ case_rollups = sa.Table(
     metadata,
     *_key_columns(),
     *(sa.Column(name, sa.Integer, nullable=False) for name in COUNTS),
+    # SQLite: stored in key order, so a period's rows are one contiguous range (PostgreSQL ignores this).
+    sqlite_with_rowid=False,
 )
 
 # Hours to accept and to close as histograms of fixed-width slots (rollup_model.SLOT_SECONDS): a quantile
@@ -69,4 +71,5 @@ case_rollup_hours = sa.Table(
     sa.Column("measure", sa.String(8), primary_key=True),  # 'accept' | 'close'
     sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("n", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
 )

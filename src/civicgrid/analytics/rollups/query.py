@@ -73,8 +73,9 @@ def tallies(
     now: datetime,
     scope: CaseScope | None = None,
     zone: ZoneInfo | None = None,
+    hours: bool = True,
 ) -> Tallies:
-    """Counts, overdue and histograms per group key for cases submitted in [start, end)."""
+    """Counts, overdue and (with ``hours``) histograms per group key for cases submitted in [start, end)."""
     zone = zone or rollup_zone()
     out: Tallies = {}
     if scope is not None and scope.nothing:
@@ -88,7 +89,7 @@ def tallies(
             _raw(conn, out, a, b, group, scope, zone)
         for grain, ranges in ((DAY, days), (MONTH, months)):
             for a_day, b_day in ranges:
-                _rolled(conn, out, cube, grain, a_day, b_day, group, scope)
+                _rolled(conn, out, cube, grain, a_day, b_day, group, scope, hours)
     _overdue(conn, out, start, end, group, scope, now)
     return out
 
@@ -166,8 +167,9 @@ def _rolled(
     b: date,
     group: str | None,
     scope: CaseScope | None,
+    hours: bool,
 ) -> None:
-    for table in (case_rollups, case_rollup_hours):
+    for table in (case_rollups, case_rollup_hours) if hours else (case_rollups,):
         key = table.c[GROUP_DIMENSION[group]] if group else sa.literal("all")
         where = [
             table.c.cube == cube.name,

@@ -53,6 +53,7 @@ def upgrade() -> None:
             "slot",
             name=op.f("pk_case_rollup_hours"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "case_rollups",
@@ -95,6 +96,7 @@ def upgrade() -> None:
             "source",
             name=op.f("pk_case_rollups"),
         ),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_status_due", ["status", "due"], unique=False)
