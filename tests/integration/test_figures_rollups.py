@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import Civic
 
 from civicgrid.analytics.figures import figures, figures_from_cases
 from civicgrid.analytics.rollups import check, overdue_cases, rebuild
@@ -24,13 +23,18 @@ from civicgrid.domain.case_types import Source
 from civicgrid.domain.roles import Actor, Role
 from civicgrid.services import workflow
 from civicgrid.services.intake import ReportCase, report_case
+from conftest import Civic
 
 ZONE = ZoneInfo("Asia/Shanghai")
 WEEK = datetime(2026, 11, 9, tzinfo=ZONE)  # Monday 00:00 local
 OPERATOR = Actor(role=Role.OPERATOR, id=1, name="王受理")
 SUPERVISOR = Actor(role=Role.SUPERVISOR, id=2, name="李值班")
-WORKER = Actor(role=Role.GRID_WORKER, id=5, name="张网格", worker_code="F0001", area_codes=frozenset({"D111"}))
-PATROL = Actor(role=Role.GRID_WORKER, id=6, name="孙网格", worker_code="F0003", area_codes=frozenset({"D211"}))
+WORKER = Actor(
+    role=Role.GRID_WORKER, id=5, name="张网格", worker_code="F0001", area_codes=frozenset({"D111"})
+)
+PATROL = Actor(
+    role=Role.GRID_WORKER, id=6, name="孙网格", worker_code="F0003", area_codes=frozenset({"D211"})
+)
 IN_D1 = (116.6025, 35.4025)  # grid D111, street D1
 IN_D2 = (116.6125, 35.4025)  # grid D211, street D2
 SOURCE_ACTOR = {Source.WEB: Actor(role=Role.RESIDENT, id=9001, name="吴居民"), Source.PATROL: PATROL}
@@ -86,7 +90,9 @@ class Story:
         self.do(number, "report", worker, at - timedelta(hours=1), note="已修复")
         self.do(number, "verify", OPERATOR, at, ok=True)
 
-    def call_back(self, number: str, at: datetime, satisfaction: str, resolved: bool, valid: bool = True) -> None:
+    def call_back(
+        self, number: str, at: datetime, satisfaction: str, resolved: bool, valid: bool = True
+    ) -> None:
         self.do(
             number,
             "callback",
@@ -132,7 +138,14 @@ def story(civic: Civic) -> dict[str, Any]:
     n["d"] = s.file(tue, IN_D2, Source.PATROL)
     s.to_work(n["d"], tue, PATROL)
     first_due = s.due(n["d"])
-    s.do(n["d"], "extend", PATROL, tue + timedelta(hours=3), new_due=first_due + timedelta(days=3), reason="缺料")
+    s.do(
+        n["d"],
+        "extend",
+        PATROL,
+        tue + timedelta(hours=3),
+        new_due=first_due + timedelta(days=3),
+        reason="缺料",
+    )
     s.do(n["d"], "decide", SUPERVISOR, tue + timedelta(hours=4), approve=True)
     s.finish(n["d"], first_due + timedelta(days=1), PATROL)
     # G: dispatched, never accepted, past its deadline.
@@ -242,7 +255,18 @@ def test_every_grouping_equals_the_raw_case_reference(story: dict[str, Any]) -> 
         CaseScope(area_codes=frozenset({"D111"}), worker_code="F0003"),
         CaseScope(reporter_user_id=9001),
     ]
-    groups = [None, "street", "community", "grid", "microgrid", "org", "worker", "category", "urgency", "source"]
+    groups = [
+        None,
+        "street",
+        "community",
+        "grid",
+        "microgrid",
+        "org",
+        "worker",
+        "category",
+        "urgency",
+        "source",
+    ]
     with story["engine"].connect() as conn:
         for a, b in periods:
             for scope in scopes:
@@ -259,7 +283,9 @@ def test_every_grouping_equals_the_raw_case_reference(story: dict[str, Any]) -> 
 def test_hours_are_exact_to_the_slot(story: dict[str, Any]) -> None:
     total = week(story, None)["all"]["hours"]
     with story["engine"].connect() as conn:
-        (raw,) = figures_from_cases(conn, start=WEEK, end=WEEK + timedelta(days=7), group=None, now=story["now"])
+        (raw,) = figures_from_cases(
+            conn, start=WEEK, end=WEEK + timedelta(days=7), group=None, now=story["now"]
+        )
     # Every acceptance took exactly one hour: slot [1.0, 1.1) h, reported at its middle.
     assert raw["hours"]["accept_median"] == 1.0 and total["accept_median"] == 1.05
     for name, width in (("close_median", 1.0), ("close_p90", 1.0), ("accept_p90", 0.1)):
@@ -295,7 +321,10 @@ def test_rollups_equal_a_rebuild_and_the_overdue_list(story: dict[str, Any]) -> 
         assert overdue_cases(conn, now=story["now"], area_code="D1") == []
         assert len(overdue_cases(conn, now=story["now"], area_code="D211")) == 2
         assert len(overdue_cases(conn, now=story["now"], area_code="D")) == 2  # the district
-        assert overdue_cases(conn, now=story["now"], area_code="D2", limit=1)[0]["number"] == story["numbers"]["g"]
+        assert (
+            overdue_cases(conn, now=story["now"], area_code="D2", limit=1)[0]["number"]
+            == story["numbers"]["g"]
+        )
 
 
 def test_check_reports_a_tampered_rollup(story: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """The overdue list of an area: running cases past their deadline, most overdue first.
 
 Overdue depends on the clock, so no rollup holds it; the index on (street, status, due) answers a street's
-list directly, and the per-level area columns answer the other levels.
+list directly, the partial index of running cases by due date the district's, and the per-level area
+columns the other levels.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.tables import areas, cases
+from civicgrid.adapters.db.tables import RUNNING_SQL, areas, cases
 from civicgrid.analytics.case_queries import LIST_COLUMNS, scope_condition
 from civicgrid.domain.access import CaseScope
-from civicgrid.domain.case_types import ASSIGNED_STATUSES
 
 _COLUMN_OF_LEVEL = {
     "street": cases.c.street_code,
@@ -34,10 +34,7 @@ def overdue_cases(
     limit: int = 200,
 ) -> list[dict[str, Any]]:
     """Running cases (dispatched, accepted, in progress, handled) whose deadline passed, in an area."""
-    where: list[sa.ColumnElement[bool]] = [
-        cases.c.status.in_(sorted(s.value for s in ASSIGNED_STATUSES)),
-        cases.c.due < now,
-    ]
+    where: list[sa.ColumnElement[bool]] = [sa.text(RUNNING_SQL), cases.c.due < now]  # type: ignore[list-item]
     if area_code:
         level = conn.execute(sa.select(areas.c.level).where(areas.c.code == area_code)).scalar()
         column = _COLUMN_OF_LEVEL.get(level or "")
