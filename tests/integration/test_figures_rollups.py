@@ -339,3 +339,30 @@ def test_check_reports_a_tampered_rollup(story: dict[str, Any]) -> None:
     assert {d["cube"] for d in report.differences} == {"community"}
     diff = report.differences[0]
     assert diff["stored"]["closed"] == diff["expected"]["closed"] + 1
+
+
+def test_the_api_answers_from_the_rollups_with_the_previous_week(civic: Civic, story: dict[str, Any]) -> None:
+    civic.clock.now = story["now"]
+    query = {"from": "2026-11-09T00:00:00", "to": "2026-11-16T00:00:00", "group_by": "street"}  # local time
+    answer = civic.client.get("/api/v1/figures", params=query, headers=civic.as_("leader"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["group_by"] == "street" and body["previous"]["to"] == body["from"]
+    assert datetime.fromisoformat(body["previous"]["from"]) == WEEK - timedelta(days=7)
+    streets = {g["key"]: g for g in body["groups"]}
+    assert streets["D1"]["counts"]["submitted"] == 4 and streets["D1"]["previous"]["counts"]["submitted"] == 1
+    assert streets["D2"]["counts"]["overdue"] == 2 and streets["D2"]["delta"]["submitted"] == 4
+    assert set(streets["D1"]) >= {"key", "name", "counts", "rates", "hours", "previous", "delta"}
+    assert streets["D1"]["name"] == "高新区-1"
+    quick = civic.client.get(
+        "/api/v1/figures", params=query | {"hours": "false"}, headers=civic.as_("leader")
+    )
+    assert all(v is None for v in quick.json()["groups"][0]["hours"].values())
+    # By default: the 30 whole local days up to the end of today.
+    default = civic.client.get("/api/v1/figures", headers=civic.as_("leader")).json()
+    assert datetime.fromisoformat(default["to"]) == datetime(2026, 11, 15, tzinfo=ZONE)  # now: Saturday 00:00
+    assert datetime.fromisoformat(default["from"]) == datetime(2026, 10, 16, tzinfo=ZONE)
+    # A grid worker sees the figures of their grid and their own cases only (answered from the full cube).
+    mine = civic.client.get("/api/v1/figures", params=query, headers=civic.as_("worker")).json()
+    theirs = {g["key"]: g["counts"]["submitted"] for g in mine["groups"]}
+    assert theirs == {"D1": 4, "D2": 1}  # A B E F are in grid D111; I, in D2, was assigned to them

@@ -76,9 +76,9 @@ def figures(
     names = group_names(conn, group, [k for k in current if k is not None])
     out = []
     for k, tally in current.items():
-        entry: dict[str, Any] = {"key": k, "name": names.get(k, k), **_figures_of(tally, weights)}
+        entry: dict[str, Any] = {"key": k, "name": names.get(k, k), **_figures_of(tally, weights, hours)}
         if previous:
-            entry["previous"] = _figures_of(before.get(k) or Tally(), weights)
+            entry["previous"] = _figures_of(before.get(k) or Tally(), weights, hours)
             entry["delta"] = _delta(entry, entry["previous"])
         out.append(entry)
     out.sort(key=lambda g: (-(g["rates"]["score"] or -1), str(g["key"])))
@@ -91,8 +91,10 @@ def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]
     return start - span, start
 
 
-def _figures_of(tally: Tally, weights: Weights) -> dict[str, Any]:
+def _figures_of(tally: Tally, weights: Weights, hours: bool = True) -> dict[str, Any]:
     counts = Counts(**dict(zip(COUNTS, tally.counts, strict=True)), overdue=tally.overdue)
+    if not hours:  # the raw edges of a period did count their durations: without the rest they mean nothing
+        tally = Tally(counts=tally.counts, overdue=tally.overdue)
     return {
         "counts": dict(vars(counts)),  # asdict() deep-copies: ten times slower over thousands of groups
         "rates": dict(vars(rates(counts, weights))),

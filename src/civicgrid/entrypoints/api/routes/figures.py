@@ -31,6 +31,10 @@ def figures(
         Query(alias="to", description="Default: the end of today (local time; nothing is submitted later)."),
     ] = None,
     group_by: Group | None = None,
+    hours: Annotated[
+        bool,
+        Query(description="Include median and p90 hours to accept and to close (false: faster, hours null)."),
+    ] = True,
 ) -> dict[str, Any]:
     """The DOMAIN.md rates for cases submitted in [from, to), per group, beside the period just before."""
     now = app.clock()
@@ -40,7 +44,14 @@ def figures(
     begin = local_time(app, start) or stop - timedelta(days=30)
     with app.engine.connect() as conn:
         groups = compute(
-            conn, start=begin, end=stop, group=group_by, now=now, scope=scope_of(caller.actor), zone=zone
+            conn,
+            start=begin,
+            end=stop,
+            group=group_by,
+            now=now,
+            scope=scope_of(caller.actor),
+            zone=zone,
+            hours=hours,
         )
     before, _ = previous_period(begin, stop)
     return {
