@@ -142,7 +142,10 @@ def split_period(
             pieces.append((MONTH, month, after, 1))
             pieces += [(DAY, x, y, -1) for x, y in ((month, a), (b, after)) if x < y]
         month = after
-    return edges, pieces
+    joined: list[Piece] = []
+    for piece in sorted(pieces, key=lambda p: (p[0], -p[3], p[1])):  # contiguous ranges: one query each
+        _append(joined, piece)
+    return edges, joined
 
 
 Piece = tuple[str, date, date, int]  # (grain, first day, end day exclusive, +1 or -1)
