@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from civicgrid.adapters.db.tables import metadata
+from civicgrid.adapters.db.tables import cases, metadata
 
 # The case columns a rollup may be keyed by, in key order.
 DIMENSIONS = (
@@ -72,4 +72,19 @@ case_rollup_hours = sa.Table(
     sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("n", sa.Integer, nullable=False),
     sqlite_with_rowid=False,
+)
+
+# The overdue counts and lists: running cases past their deadline (overdue depends on the clock, so no
+# rollup can hold it). This partial index holds only the running cases (a few per cent of all) with every
+# column the figures group by, and the status: the overdue counts of any grouping are read from it alone.
+# Queries must spell its condition as RUNNING_SQL, literally, for SQLite to use it.
+RUNNING_SQL = "status IN ('accepted', 'dispatched', 'handled', 'in_progress')"
+sa.Index(
+    "ix_cases_running_due",
+    cases.c.due,
+    cases.c.submitted_at,
+    *(cases.c[name] for name in DIMENSIONS),
+    cases.c.status,
+    sqlite_where=sa.text(RUNNING_SQL),
+    postgresql_where=sa.text(RUNNING_SQL),
 )

@@ -206,33 +206,7 @@ cases = sa.Table(
     sa.Column("reporter_user_id", sa.Integer, nullable=True, index=True),
 )
 
-# The overdue list of an area and the overdue counts: running cases past their deadline, read through an
-# index (overdue depends on the clock, so no rollup can hold it). The partial index holds only the running
-# cases (a few per cent of all) with every column the figures group by: the overdue counts of any grouping
-# are read from it alone. Queries must spell its condition as RUNNING_SQL, literally, for SQLite to use it.
-RUNNING_SQL = "status IN ('accepted', 'dispatched', 'handled', 'in_progress')"
-sa.Index(
-    "ix_cases_running_due",
-    cases.c.due,
-    cases.c.submitted_at,
-    *(
-        cases.c[name]
-        for name in (
-            "street_code",
-            "community_code",
-            "grid_code",
-            "microgrid_code",
-            "org_code",
-            "assignee_code",
-            "category_code",
-            "urgency",
-            "source",
-            "status",  # SQLite reads the condition's column from the index too: then it never visits a row
-        )
-    ),
-    sqlite_where=sa.text(RUNNING_SQL),
-    postgresql_where=sa.text(RUNNING_SQL),
-)
+# The overdue list of one street (the running cases' partial index is in rollup_tables).
 sa.Index("ix_cases_street_code_status_due", cases.c.street_code, cases.c.status, cases.c.due)
 
 case_events = sa.Table(

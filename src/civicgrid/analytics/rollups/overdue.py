@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.tables import RUNNING_SQL, areas, cases
+from civicgrid.adapters.db.rollup_tables import RUNNING_SQL
+from civicgrid.adapters.db.tables import areas, cases
 from civicgrid.analytics.case_queries import LIST_COLUMNS, scope_condition
 from civicgrid.domain.access import CaseScope
 

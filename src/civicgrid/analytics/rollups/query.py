@@ -29,8 +29,14 @@ from civicgrid.adapters.db.rollup_model import (
     contribution,
     rollup_zone,
 )
-from civicgrid.adapters.db.rollup_tables import COUNTS, DIMENSIONS, case_rollup_hours, case_rollups
-from civicgrid.adapters.db.tables import RUNNING_SQL, cases
+from civicgrid.adapters.db.rollup_tables import (
+    COUNTS,
+    DIMENSIONS,
+    RUNNING_SQL,
+    case_rollup_hours,
+    case_rollups,
+)
+from civicgrid.adapters.db.tables import cases
 from civicgrid.analytics.case_queries import scope_condition
 from civicgrid.domain.access import CaseScope
 
