@@ -54,3 +54,13 @@ def test_the_last_365_days_read_twelve_months_and_two_days() -> None:
         datetime(2025, 12, 2, tzinfo=ZONE), datetime(2026, 12, 2, tzinfo=ZONE), ZONE, monthly=True
     )
     assert sorted((g, s) for g, _a, _b, s in pieces) == [("d", -1), ("d", 1), ("m", 1)]
+
+
+def test_the_previous_period_stays_within_the_calendar() -> None:
+    from civicgrid.analytics.figures import previous_period
+    from civicgrid.domain.periods import EARLIEST, LATEST
+
+    assert previous_period(LATEST, EARLIEST) == (LATEST, LATEST)  # reversed: nothing before it
+    assert previous_period(EARLIEST, LATEST) == (EARLIEST, EARLIEST)  # nothing can predate 1900
+    a, b = datetime(2026, 11, 9, tzinfo=ZONE), datetime(2026, 11, 16, tzinfo=ZONE)
+    assert previous_period(a, b) == (datetime(2026, 11, 2, tzinfo=ZONE), a)

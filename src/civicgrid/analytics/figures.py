@@ -87,7 +87,7 @@ def figures(
 
 def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """The period of equal length that ends where [start, end) begins (never before any record can be)."""
-    span = min(end - start, max(start - EARLIEST, timedelta(0)))
+    span = max(timedelta(0), min(end - start, start - EARLIEST))  # an empty or reversed period: empty
     return start - span, start
 
 
