@@ -99,6 +99,13 @@ def _aware(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)  # raw SQLite text is UTC
 
 
+def driver_time(dialect: str, moment: datetime) -> Any:
+    """A moment as the driver compares it with stored ones: SQLite holds UTC text as SQLAlchemy wrote it."""
+    if dialect == "postgresql":
+        return moment
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def slot(measure: str, duration: timedelta) -> int:
     """The histogram slot of a duration (never negative)."""
     return max(0, duration // timedelta(seconds=SLOT_SECONDS[measure]))

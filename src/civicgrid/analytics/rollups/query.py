@@ -27,6 +27,7 @@ from civicgrid.adapters.db.rollup_model import (
     SLOT_SECONDS,
     Cube,
     contribution,
+    driver_time,
     rollup_zone,
 )
 from civicgrid.adapters.db.rollup_tables import (
@@ -271,25 +272,36 @@ def _overdue(
     scope: CaseScope | None,
     now: datetime,
 ) -> None:
-    key = cases.c[GROUP_DIMENSION[group]] if group else sa.literal("all")
-    where: list[Any] = [
-        sa.text(RUNNING_SQL),  # literally the partial index's condition: the counts come from it alone
-        cases.c.due < now,
-        cases.c.submitted_at >= start,
-        cases.c.submitted_at < end,
-    ]
-    if scope is not None:
-        where.append(scope_condition(scope))
-    q = (
-        sa.select(key, sa.func.count())
-        .select_from(cases)
-        .where(*where)
-        .group_by(key)
-        # SQLite's planner, without statistics, prefers the plain status index and reads every row.
-        .with_hint(cases, "INDEXED BY ix_cases_running_due", "sqlite")
+    # Plain SQL: SQLite, without statistics, prefers the one-column status index and visits every running
+    # case's row; INDEXED BY (which SQLAlchemy cannot render for SQLite) keeps it on the covering index.
+    p = "%s" if conn.dialect.name == "postgresql" else "?"
+    hint = " INDEXED BY ix_cases_running_due" if conn.dialect.name == "sqlite" else ""
+    column = GROUP_DIMENSION[group] if group else "'all'"
+    sql = (
+        f"SELECT {column}, count(*) FROM cases{hint} WHERE {RUNNING_SQL}"
+        f" AND due < {p} AND submitted_at >= {p} AND submitted_at < {p}"
     )
-    for k, n in conn.execute(q):
-        out.setdefault(_key(group, k), Tally()).overdue += int(n)
+    params: list[Any] = [driver_time(conn.dialect.name, t) for t in (now, start, end)]
+    if scope is not None and not scope.everything:
+        alternatives = []
+        if scope.area_codes:
+            codes = sorted(scope.area_codes)
+            alternatives += [f"{d} IN ({', '.join(p for _ in codes)})" for d in _AREA_DIMS]
+            params += codes * len(_AREA_DIMS)
+        for name, value in (
+            ("assignee_code", scope.worker_code),
+            ("org_code", scope.org_code),
+            ("reporter_user_id", scope.reporter_user_id),
+        ):
+            if value is not None and value != "":
+                alternatives.append(f"{name} = {p}")
+                params.append(value)
+        sql += f" AND ({' OR '.join(alternatives) or '1 = 0'})"
+    if group:
+        sql += f" GROUP BY {column}"
+    for k, n in conn.exec_driver_sql(sql, tuple(params)):
+        if n:
+            out.setdefault(_key(group, k), Tally()).overdue += int(n)
 
 
 def quantile(histogram: Counter[int], measure: str, q: float) -> float | None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.rollup_model import CUBES, DAY, ROW_COLUMNS, contribution, rollup_zone
+from civicgrid.adapters.db.rollup_model import CUBES, DAY, ROW_COLUMNS, contribution, driver_time, rollup_zone
 from civicgrid.adapters.db.rollup_tables import COUNTS, DIMENSIONS, KEY, case_rollup_hours, case_rollups
 from civicgrid.adapters.db.tables import cases
 
@@ -143,7 +143,9 @@ def _fill(
         hi = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
         # Driver level, both ways: at millions of cases SQLAlchemy's per-row processing costs more than the
         # work (contribution() takes raw driver values, SQLite's text timestamps included).
-        window = conn.exec_driver_sql(_window_sql(conn), (_bound(conn, lo), _bound(conn, hi)))
+        window = conn.exec_driver_sql(
+            _window_sql(conn), (driver_time(conn.dialect.name, lo), driver_time(conn.dialect.name, hi))
+        )
         done += _store_day(conn, rows_t, hours_t, window, zone)
         if progress:
             progress(done, total)
@@ -194,12 +196,6 @@ def _window_sql(conn: Connection) -> str:
     p = _placeholder(conn)
     columns = ", ".join(ROW_COLUMNS)
     return f"SELECT {columns} FROM cases WHERE submitted_at >= {p} AND submitted_at < {p}"
-
-
-def _bound(conn: Connection, moment: datetime) -> Any:
-    if conn.dialect.name == "postgresql":
-        return moment
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it on SQLite
 
 
 def _insert_sql(conn: Connection, table: sa.Table, columns: tuple[str, ...]) -> str:
