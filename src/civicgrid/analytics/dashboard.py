@@ -71,7 +71,14 @@ def previous_figures(
 ) -> list[dict[str, Any]]:
     """The figures of the period before: a second call now; the rollups' ``previous`` can replace it here."""
     return figures(
-        conn, start=period.previous_start, end=period.previous_end, group=group, now=now, scope=scope
+        conn,
+        start=period.previous_start,
+        end=period.previous_end,
+        group=group,
+        now=now,
+        scope=scope,
+        previous=False,
+        hours=False,
     )
 
 
@@ -95,7 +102,18 @@ def summary(
     ``current`` may be given when the caller already has the period's totals (``total_of`` its groups).
     """
     if current is None:
-        current = _total(figures(conn, start=period.start, end=period.end, group=None, now=now, scope=scope))
+        current = _total(
+            figures(
+                conn,
+                start=period.start,
+                end=period.end,
+                group=None,
+                now=now,
+                scope=scope,
+                previous=False,
+                hours=False,
+            )
+        )
     previous = _total(previous_figures(conn, period=period, group=None, now=now, scope=scope))
     change = {}
     for figure in (*RATES, *COUNTS):
@@ -130,7 +148,16 @@ def ranking(
     locale: str = "zh_CN",
 ) -> dict[str, Any]:
     """Groups by one figure, highest first ('top') and lowest first ('bottom'); no data is unranked."""
-    rows = figures(conn, start=period.start, end=period.end, group=group, now=now, scope=scope)
+    rows = figures(
+        conn,
+        start=period.start,
+        end=period.end,
+        group=group,
+        now=now,
+        scope=scope,
+        previous=False,
+        hours=False,
+    )
     _english_names(conn, group, rows, locale)
     ranked = [r for r in rows if r["key"] is not None and value_of(r, by) is not None]
     ranked.sort(key=lambda r: (-(value_of(r, by) or 0.0), str(r["key"])))
@@ -165,7 +192,16 @@ def categories_breakdown(
     conn: Connection, *, period: Period, now: datetime, scope: CaseScope | None, locale: str = "zh_CN"
 ) -> list[dict[str, Any]]:
     """大类 (most cases first) with their 小类: counts and rates (a 大类's from its summed counts)."""
-    rows = figures(conn, start=period.start, end=period.end, group="category", now=now, scope=scope)
+    rows = figures(
+        conn,
+        start=period.start,
+        end=period.end,
+        group="category",
+        now=now,
+        scope=scope,
+        previous=False,
+        hours=False,
+    )
     english = locale == "en"
     name = categories.c.name_en if english else categories.c.name_zh
     major_name = major_categories.c.name_en if english else major_categories.c.name_zh
@@ -248,7 +284,16 @@ def area_map(
     shapes = list(conn.execute(q.order_by(areas.c.code)))
     data = {
         r["key"]: r
-        for r in figures(conn, start=period.start, end=period.end, group=level.value, now=now, scope=scope)
+        for r in figures(
+            conn,
+            start=period.start,
+            end=period.end,
+            group=level.value,
+            now=now,
+            scope=scope,
+            previous=False,
+            hours=False,
+        )
     }
     features = []
     for s in shapes:
