@@ -43,8 +43,8 @@ def district_app(db_url: str) -> App:
 
 
 def dump(conn: sa.Connection, table: str) -> list[tuple[Any, ...]]:
-    """Every row of a table as the database returns it, in primary-key order."""
-    return [tuple(r) for r in conn.exec_driver_sql(f'SELECT * FROM "{table}" ORDER BY 1')]
+    """Every row of a table as the database returns it, sorted."""
+    return sorted(tuple(r) for r in conn.exec_driver_sql(f'SELECT * FROM "{table}"'))
 
 
 def histories_complete(conn: sa.Connection) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from civicgrid.adapters.db import schema
 from civicgrid.adapters.db.engine import make_engine
 from civicgrid.adapters.db.tables import cases
+from civicgrid.analytics import rollups
 from civicgrid.demo.timing import LOCAL
 from civicgrid.services.simulation import (
     SimulationSpec,
@@ -27,7 +28,7 @@ from civicgrid.services.simulation import (
 
 CIVICGRID = str(Path(sys.executable).with_name("civicgrid"))
 PG_URL = os.environ.get("CIVICGRID_TEST_DATABASE_URL")
-TABLES = ("cases", "case_events", "meta")
+TABLES = ("cases", "case_events", "meta", "case_rollups", "case_rollup_hours")
 
 
 @pytest.fixture
@@ -77,6 +78,7 @@ def test_the_bulk_path_stores_the_rows_the_repository_stores(db_url: str, other_
                 assert rows == dump(b, table), table
                 assert rows, table
             histories_complete(a)
+            assert rollups.check(a).ok  # and both equal a recount from the raw cases
     finally:
         bulk.close()
         careful.close()
@@ -93,6 +95,7 @@ def test_a_second_simulation_appends_with_new_ids_and_numbers(db_url: str) -> No
         with app.engine.connect() as conn:
             count, distinct = conn.exec_driver_sql("SELECT count(*), count(DISTINCT number) FROM cases").one()
             histories_complete(conn)
+            assert rollups.check(conn).ok
         assert count == distinct == 500
         assert [r["cases"] for r in simulation_runs(app)] == [300, 200]
         # The id sequence moved past the simulated ids: the next real report does not clash.

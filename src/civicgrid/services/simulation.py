@@ -110,8 +110,8 @@ def simulate_history(
         encoder = RowEncoder(conn.dialect)
         if progress is not None:
             progress(0, spec.cases)
-        for case_rows, event_rows in generate(district, encoder, pieces, first_id, workers):
-            writer.write(case_rows, event_rows)
+        for case_rows, event_rows, rollups in generate(district, encoder, pieces, first_id, workers):
+            writer.write(case_rows, event_rows, rollups)
             stored += len(case_rows)
             events += len(event_rows)
             if progress is not None:

@@ -19,20 +19,25 @@ from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
 from civicgrid.adapters.db.bulk import Row, RowEncoder
+from civicgrid.adapters.db.rollup_model import contribution
+from civicgrid.adapters.db.rollup_writer import RollupDelta
 from civicgrid.demo.history import District, Piece, piece_cases
 
-Rows = tuple[list[Row], list[Row]]  # cases, events
+Rows = tuple[list[Row], list[Row], RollupDelta]  # cases, events, their share of the figures' rollups
 _STATE: dict[str, Any] = {}  # what forked workers inherit: the district, the encoder, the first id
 
 
 def encoded_piece(district: District, encoder: RowEncoder, piece: Piece, first_id: int) -> Rows:
-    """The rows of one piece: its cases and their events, in id order."""
+    """The rows of one piece: its cases and their events in id order, and their share of the rollups."""
     case_rows: list[Row] = []
     event_rows: list[Row] = []
+    rollups = RollupDelta()
     for case in piece_cases(district, piece, first_id):
-        case_rows.append(encoder.case(case))
+        row = encoder.row(case)
+        case_rows.append(encoder.case(row))
         event_rows.extend(encoder.events(case))
-    return case_rows, event_rows
+        rollups.add(contribution(row))  # what the repository counts for a case it adds
+    return case_rows, event_rows, rollups
 
 
 def _work(piece: Piece) -> Rows:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 
 from civicgrid.adapters.db.case_repository import _event_row, _to_row, case_number
 from civicgrid.adapters.db.engine import writer_gate
+from civicgrid.adapters.db.rollup_writer import RollupDelta
 from civicgrid.adapters.db.tables import case_events, cases
 from civicgrid.domain.cases import Case
 
@@ -41,13 +42,17 @@ class RowEncoder:
         self._event_names = [c.name for c in _EVENT_COLUMNS]
         self._event_proc = _processors(_EVENT_COLUMNS, dialect)
 
-    def case(self, case: Case) -> Row:
-        """The row ``add_many`` stores for a case whose id was chosen in advance."""
+    def row(self, case: Case) -> dict[str, Any]:
+        """The row ``add_many`` stores for a case whose id was chosen in advance (Python values)."""
         assert case.id is not None, "a bulk load needs ids chosen in advance"
         case.number = case_number(case.id, case.submitted_at)
         case.version = 1
         row = _to_row(case)
         row.update(id=case.id, version=1, tracking_hash=None)
+        return row
+
+    def case(self, row: dict[str, Any]) -> Row:
+        """A case row as the driver takes it."""
         return _encode(row, self._case_names, self._case_proc)
 
     def events(self, case: Case) -> list[Row]:
@@ -79,8 +84,9 @@ class BulkWriter:
             marks = ", ".join("?" for _ in _EVENT_COLUMNS)
             self._insert_events = f"INSERT INTO case_events ({event_cols}) VALUES ({marks})"
 
-    def write(self, case_rows: Sequence[Row], event_rows: Sequence[Row]) -> None:
-        """Cases first (events point at them), in the order given (event ids follow it)."""
+    def write(self, case_rows: Sequence[Row], event_rows: Sequence[Row], rollups: RollupDelta) -> None:
+        """Cases first (events point at them), in the order given (event ids follow it), then their share
+        of the figures' rollups (added to what is there, as the unit of work does at commit)."""
         driver = self.conn.connection.driver_connection
         assert driver is not None
         if self.dialect == "postgresql":
@@ -96,6 +102,7 @@ class BulkWriter:
                 cur.executemany(self._insert_events, event_rows)
             finally:
                 cur.close()
+        rollups.flush(self.conn)
 
     def finish(self) -> None:
         """Move PostgreSQL's id sequence past the ids chosen in advance (as ``add_many`` does)."""
