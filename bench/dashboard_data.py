@@ -67,6 +67,7 @@ def sqlite_database(size: int) -> Path:
     with building(path.name):
         have = stored_cases(path)
         if have == size:
+            run("init", "--db", f"sqlite:///{path}")  # a database made by an older civicgrid: migrate it
             return path
         if have > size:
             raise SystemExit(f"{path} holds {have} cases, more than {size}: delete it")
@@ -89,6 +90,41 @@ def sqlite_database(size: int) -> Path:
         log(f"{path.name}: {size} cases, this build {time.monotonic() - began:.0f} s")
         subprocess.run([CIVICGRID, "stats", "--db", url], check=True, stdout=subprocess.DEVNULL)
     return path
+
+
+def pg_database(size: int, like: Path) -> str:
+    """A PostgreSQL database civicgrid_bench_SIZE holding the same simulated history as ``like``.
+
+    Built the same way (the demo district, then the same simulate runs); reused when its run record
+    matches the SQLite file's.
+    """
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    name = f"civicgrid_bench_{size}"
+    admin = sa.create_engine(make_url(PG_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    with building(name):
+        with admin.connect() as conn:
+            exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        if not exists:
+            run("demo", "--db", url, "--cases", "0", "--no-serve")
+        run("init", "--db", url)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            raw = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'simulations'").scalar()
+        engine.dispose()
+        have = sum(int(r["cases"]) for r in json.loads(raw)) if raw else 0
+        while have < size:
+            count = min(RUN, size - have)
+            seed = have // RUN + 1
+            run("simulate", "--db", url, "--cases", str(count), "--seed", str(seed), "--end", END, "--json")
+            have += count
+    del like
+    return url
 
 
 def main() -> None:
