@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 DATA = Path(__file__).with_name("data")
@@ -50,7 +50,9 @@ def stored_cases(path: Path) -> int:
     """Cases committed by finished simulate runs (from their record in ``meta``)."""
     if not path.exists():
         return 0
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+    # closing(): a sqlite3 connection's own context manager only commits, and an open connection
+    # would keep the next simulate from leaving WAL mode for its load.
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'simulations'").fetchone()
     return sum(int(r["cases"]) for r in json.loads(row[0])) if row else 0
 
