@@ -87,7 +87,8 @@ def figures(
 
 def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """The period of equal length that ends where [start, end) begins (never before any record can be)."""
-    span = max(timedelta(0), min(end - start, start - EARLIEST))  # an empty or reversed period: empty
+    # An empty or reversed period has an empty previous one (start - a negative span could overflow).
+    span = max(timedelta(0), min(end - start, max(start - EARLIEST, timedelta(0))))
     return start - span, start
 
 

@@ -21,12 +21,18 @@ _MONTHS = (0.85, 0.8, 0.95, 1.0, 1.05, 1.1, 1.2, 1.2, 1.05, 0.95, 1.0, 1.05)
 def arrival_times(rng: random.Random, count: int, end: datetime, days: int) -> list[datetime]:
     """Submission times: hourly slots weighted by hour of day, weekday and month, then a random minute."""
     start = end - timedelta(days=days)
-    weights = []
-    for slot in range(days * 24):
-        local = start + LOCAL + timedelta(hours=slot)
-        weights.append(_HOURS[local.hour] * _WEEKDAYS[local.weekday()] * _MONTHS[local.month - 1])
+    weights = slot_weights(start, days * 24)
     slots = rng.choices(range(len(weights)), cum_weights=list(accumulate(weights)), k=count)
     return sorted(start + timedelta(hours=slot + rng.random()) for slot in slots)
+
+
+def slot_weights(start: datetime, hours: int) -> list[float]:
+    """How busy each hour from ``start`` is: by hour of day, weekday and month, Beijing time."""
+    weights = []
+    for slot in range(hours):
+        local = start + LOCAL + timedelta(hours=slot)
+        weights.append(_HOURS[local.hour] * _WEEKDAYS[local.weekday()] * _MONTHS[local.month - 1])
+    return weights
 
 
 def day_band(local_hour: int) -> str:

@@ -99,11 +99,19 @@ def simulate(
     workers_by_grid: Mapping[str, Sequence[WorkerRef]],
     duplicates: list[tuple[int, int]] | None = None,
     first_id: int | None = None,
+    arrivals: Sequence[datetime] | None = None,
+    stream_seed: str | None = None,
+    hold_open: bool = True,
 ) -> Iterator[Case]:
     """``count`` unsaved cases submitted in the ``days`` before ``end``, each with its whole history.
 
     ``first_id`` numbers the cases from there (the repository's next id, for a bulk load); without it
     ids stay None. ``duplicates`` receives (index of original, index of re-report) pairs.
+
+    A long history is simulated in independent pieces (``civicgrid.demo.history``): each piece gives its
+    sorted ``arrivals`` (then ``count`` is ignored), draws its steps from ``stream_seed`` while the
+    district itself (busy streets, invented places, supervisors, handlers) stays that of ``seed``, and
+    only the last piece (``hold_open``) keeps its final cases open in every state.
     """
     if end.tzinfo is None or end.utcoffset() is None:
         raise ValueError("end needs a time zone")
@@ -112,8 +120,14 @@ def simulate(
     end = end.astimezone(UTC)
     world = World(seed, sites, catalogue, workers_by_grid)
     staff = Staff(world.rng, limits, deadlines, end)
-    arrivals = arrival_times(world.rng, count, end, days)
-    held = max(0, len(arrivals) - max(2 * len(HOLD_ORDER), count // 150))
+    if arrivals is None:
+        arrivals = arrival_times(world.rng, count, end, days)
+    if stream_seed is not None:
+        for org in catalogue.organisations:  # the same handlers in every piece of a long history
+            staff.assignee(org.code, None)
+        world.rng.seed(stream_seed)
+    count = len(arrivals)
+    held = max(0, len(arrivals) - max(2 * len(HOLD_ORDER), count // 150)) if hold_open else len(arrivals)
     while held < len(arrivals) and arrivals[held] < end - HOLD_WINDOW:
         held += 1  # a case is held open only if it came in lately
     recent: deque[Origin] = deque()

@@ -21,7 +21,7 @@ from civicgrid.adapters.db.tables import (
     worker_grids,
     workers,
 )
-from civicgrid.demo.people import WorkerSpec
+from civicgrid.demo.people import WorkerKind, WorkerSpec
 from civicgrid.domain.catalogue import (
     Catalogue,
     Category,
@@ -248,6 +248,19 @@ class ReferenceRepository:
         ).where(workers.c.code == code, workers.c.active.is_(True))
         row = self.conn.execute(q).first()
         return dict(row._mapping) if row is not None else None
+
+    def worker_specs(self) -> list[WorkerSpec]:
+        """Every active worker with the grids they serve, by code (what the workload simulator needs)."""
+        grids: dict[str, list[str]] = {}
+        for w, g in self.conn.execute(sa.select(worker_grids.c.worker_code, worker_grids.c.grid_code)):
+            grids.setdefault(w, []).append(g)
+        q = sa.select(workers.c.code, workers.c.name, workers.c.phone, workers.c.kind, workers.c.org_code)
+        return [
+            WorkerSpec(
+                r.code, r.name, r.phone, WorkerKind(r.kind), r.org_code, tuple(sorted(grids.get(r.code, ())))
+            )
+            for r in self.conn.execute(q.where(workers.c.active.is_(True)).order_by(workers.c.code))
+        ]
 
     def workers_of_grid(self, grid_code: str) -> list[dict[str, Any]]:
         """Active workers serving a grid: full-time first."""

@@ -19,6 +19,7 @@ from civicgrid.entrypoints.cli.dispatch import dispatch_app
 from civicgrid.entrypoints.cli.figures import figures_app
 from civicgrid.entrypoints.cli.grids import grids_app
 from civicgrid.entrypoints.cli.serve import serve
+from civicgrid.entrypoints.cli.simulate import simulate
 from civicgrid.entrypoints.cli.sweep import sweep
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("serve")(serve)
 app.command("backup")(backup)
 app.command("restore")(restore)
 app.command("sweep")(sweep)
+app.command("simulate")(simulate)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(dispatch_app, name="dispatch")

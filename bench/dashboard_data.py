@@ -1,0 +1,139 @@
+"""The databases bench/dashboard.py times: simulated districts of N cases, built once and cached.
+
+``bench/data/sqlite-N.db`` is the demo district (seed 7) plus N cases made by ``civicgrid simulate`` in
+runs of at most a million (seed 1, 2, ... over the same year ending at END), each run one transaction,
+so a build that is stopped resumes from the last finished run. A bigger size starts from a copy of the
+biggest smaller one. PostgreSQL databases (``--pg``) get the same rows copied from the SQLite file by
+COPY (generating the history is the slow part; the generator's PostgreSQL path is proven equal by
+tests/integration/test_simulate.py). ``bench/data/duck-N.duckdb`` holds the cases for DuckDB, copied once.
+Every build step is logged with its wall time to bench/data/build.log.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+DATA = Path(__file__).with_name("data")
+CIVICGRID = str(Path(sys.executable).with_name("civicgrid"))
+END = "2026-11-30T18:00:00+08:00"  # fixed, so a cached database is the same on every run
+RUN = 1_000_000
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+
+
+def log(message: str) -> None:
+    DATA.mkdir(exist_ok=True)
+    line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}"
+    with (DATA / "build.log").open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    print(line, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def building(name: str) -> Iterator[None]:
+    """One builder per database at a time (a second one waits, then finds it built)."""
+    DATA.mkdir(exist_ok=True)
+    with (DATA / f"{name}.build-lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def stored_cases(path: Path) -> int:
+    """Cases committed by finished simulate runs (from their record in ``meta``)."""
+    if not path.exists():
+        return 0
+    # closing(): a sqlite3 connection's own context manager only commits, and an open connection
+    # would keep the next simulate from leaving WAL mode for its load.
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'simulations'").fetchone()
+    return sum(int(r["cases"]) for r in json.loads(row[0])) if row else 0
+
+
+def run(*args: str) -> None:
+    started = time.monotonic()
+    subprocess.run([CIVICGRID, *args], check=True, stdout=subprocess.DEVNULL)
+    log(f"civicgrid {' '.join(args)}: {time.monotonic() - started:.1f} s")
+
+
+def sqlite_database(size: int) -> Path:
+    """bench/data/sqlite-SIZE.db with exactly ``size`` simulated cases, built or resumed as needed."""
+    path = DATA / f"sqlite-{size}.db"
+    with building(path.name):
+        have = stored_cases(path)
+        if have == size:
+            run("init", "--db", f"sqlite:///{path}")  # a database made by an older civicgrid: migrate it
+            return path
+        if have > size:
+            raise SystemExit(f"{path} holds {have} cases, more than {size}: delete it")
+        url = f"sqlite:///{path}"
+        if not path.exists():
+            done = [(n, p) for p in DATA.glob("sqlite-*.db") if 0 < (n := stored_cases(p)) < size]
+            complete = sorted((n, p) for n, p in done if p.stem == f"sqlite-{n}")
+            if complete:
+                log(f"{path.name}: starting from a copy of {complete[-1][1].name}")
+                shutil.copyfile(complete[-1][1], path)
+            else:
+                run("demo", "--db", url, "--cases", "0", "--no-serve")
+        began = time.monotonic()
+        have = stored_cases(path)
+        while have < size:
+            count = min(RUN, size - have)
+            seed = have // RUN + 1
+            run("simulate", "--db", url, "--cases", str(count), "--seed", str(seed), "--end", END, "--json")
+            have = stored_cases(path)
+        log(f"{path.name}: {size} cases, this build {time.monotonic() - began:.0f} s")
+        subprocess.run([CIVICGRID, "stats", "--db", url], check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def pg_database(size: int, like: Path) -> str:
+    """A PostgreSQL database civicgrid_bench_SIZE holding the same simulated history as ``like``.
+
+    Built the same way (the demo district, then the same simulate runs); reused when its run record
+    matches the SQLite file's.
+    """
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    name = f"civicgrid_bench_{size}"
+    admin = sa.create_engine(make_url(PG_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    with building(name):
+        with admin.connect() as conn:
+            exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        if not exists:
+            run("demo", "--db", url, "--cases", "0", "--no-serve")
+        run("init", "--db", url)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            raw = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'simulations'").scalar()
+        engine.dispose()
+        have = sum(int(r["cases"]) for r in json.loads(raw)) if raw else 0
+        while have < size:
+            count = min(RUN, size - have)
+            seed = have // RUN + 1
+            run("simulate", "--db", url, "--cases", str(count), "--seed", str(seed), "--end", END, "--json")
+            have += count
+    del like
+    return url
+
+
+def main() -> None:
+    sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "1000000").split(",")]
+    for size in sorted(sizes):
+        sqlite_database(size)
+
+
+if __name__ == "__main__":
+    main()
