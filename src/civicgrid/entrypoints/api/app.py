@@ -20,6 +20,7 @@ from civicgrid.entrypoints.api.routes import (
     auth,
     cases,
     dispatch,
+    dispatch_control,
     docs,
     figures,
     health,
@@ -77,7 +78,20 @@ def create_app(application: App | None = None) -> FastAPI:
     )
     api.state.civic = application
     errors.install(api, open311_renderer=open311.render_error)
-    for module in (health, auth, cases, dispatch, tracking, photos, areas, reference, figures, open311, docs):
+    for module in (
+        health,
+        auth,
+        cases,
+        dispatch,
+        dispatch_control,
+        tracking,
+        photos,
+        areas,
+        reference,
+        figures,
+        open311,
+        docs,
+    ):
         api.include_router(module.router)
     api.mount(
         "/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui"
