@@ -1,10 +1,10 @@
-"""Suggestions stored at intake, automatic dispatch per category, overrides, merged reporters, duplicate settings."""
+"""Suggestions stored at intake, automatic dispatch, overrides, merged reporters, duplicate settings."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ class Fixed:
     """A stored model kind whose classifier always answers the same probabilities (set per test)."""
 
     name = "fixed-test"
-    answer: list[tuple[str, float]] = [("C0101", 0.95), ("C0102", 0.03), ("H0201", 0.02)]
+    answer: ClassVar[list[tuple[str, float]]] = [("C0101", 0.95), ("C0102", 0.03), ("H0201", 0.02)]
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Classifier:
         raise AssertionError("never trained")

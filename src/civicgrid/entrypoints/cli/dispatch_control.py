@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -85,7 +85,7 @@ def duplicates(
     """Where and how far back duplicates of a category are looked for (default 250 m, 30 days)."""
     if default == (radius is not None or days is not None):
         fail(t("Give --radius and/or --days, or --default."))
-    changes = {"duplicate_radius_m": None, "duplicate_window_days": None} if default else {}
+    changes: dict[str, Any] = {"duplicate_radius_m": None, "duplicate_window_days": None} if default else {}
     if radius is not None:
         changes["duplicate_radius_m"] = radius
     if days is not None:
@@ -170,12 +170,9 @@ def list_overrides(
         )
     console.print(table)
     rate = taken["acceptance_rate"]
+    shown = "-" if rate is None else f"{rate:.1%}"
     console.print(
-        t(
-            "Suggestions taken as they were: {rate} of {n} decided by people.",
-            rate="-" if rate is None else f"{rate:.1%}",
-            n=taken["decided"],
-        )
+        t("Suggestions taken as they were: {rate} of {n} decided by people.", rate=shown, n=taken["decided"])
     )
 
 
