@@ -295,7 +295,13 @@ def test_merged_reporters_follow_the_surviving_case_and_rate_it_too(civic: Civic
         f"/api/v1/track/{merged['tracking_token']}/rating", json={"satisfaction": "satisfied"}
     )
     assert early.status_code == 400 and early.json()["error"]["code"] == "rule_violation", early.text
+    awaiting = {"awaiting_callback": "true"}
+    assert (
+        civic.client.get("/api/v1/cases", params=awaiting, headers=civic.as_("operator")).json()["total"] == 0
+    )
     close(civic, survivor["number"])
+    listed = civic.client.get("/api/v1/cases", params=awaiting, headers=civic.as_("operator")).json()
+    assert {c["number"] for c in listed["items"]} == {survivor["number"], merged["number"], third["number"]}
     view = civic.client.get(f"/api/v1/track/{merged['tracking_token']}").json()
     assert view["status"] == "closed" and view["can_rate"] and view["rating"] is None
     rated = civic.client.post(
@@ -322,6 +328,9 @@ def test_merged_reporters_follow_the_surviving_case_and_rate_it_too(civic: Civic
         contacted=True,
         resolved=False,
         satisfaction="unsatisfied",
+    )
+    assert (
+        civic.client.get("/api/v1/cases", params=awaiting, headers=civic.as_("operator")).json()["total"] == 0
     )
     figures = civic.client.get(
         "/api/v1/figures",

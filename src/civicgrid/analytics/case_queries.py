@@ -67,6 +67,7 @@ class CaseFilters:
     overdue: bool | None = None
     warning: str | None = None
     pending: bool | None = None  # waiting for a supervisor's decision
+    awaiting_callback: bool | None = None  # resolved, reporter not yet called back (merged reporters too)
     text: str | None = None  # in the number, description or address
     numbers: Sequence[str] = field(default_factory=tuple)
 
@@ -139,6 +140,8 @@ def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bo
         where.append(sa.not_(sa.and_(running, cases.c.due < now)))
     if f.pending is True:
         where.append(cases.c.pending.is_not(None))
+    if f.awaiting_callback is True:
+        where.append(_awaiting_callback())
     if f.text:
         like = f"%{_escape_like(f.text.strip())}%"
         where.append(
@@ -172,6 +175,22 @@ def list_cases(
     q = sa.select(*LIST_COLUMNS).where(*where).order_by(order).limit(page_size).offset((page - 1) * page_size)
     rows = [dict(r._mapping) for r in conn.execute(q)]
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
+
+
+def _awaiting_callback() -> sa.ColumnElement[bool]:
+    """Closed resolved cases, and merged ones whose reporter is unrated while the survivor is resolved."""
+    survivor = cases.alias("survivor")
+    resolved = cases.c.outcome == "resolved"
+    return sa.or_(
+        (cases.c.status == "closed") & resolved,
+        (cases.c.status == "merged")
+        & cases.c.callback_valid.is_(None)
+        & sa.exists().where(
+            survivor.c.id == cases.c.merged_into,
+            survivor.c.status.in_(["closed", "evaluated"]),
+            survivor.c.outcome == "resolved",
+        ),
+    )
 
 
 def _escape_like(text: str) -> str:

@@ -96,6 +96,9 @@ def find_cases(
     submitted_to: Annotated[datetime | None, Query(alias="to")] = None,
     overdue: bool | None = None,
     pending: bool | None = None,
+    awaiting_callback: Annotated[
+        bool | None, Query(description="Resolved and not yet called back, merged reporters included.")
+    ] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="Text in the number, description or address.")
     ] = None,
@@ -119,6 +122,7 @@ def find_cases(
         submitted_to=local_time(app, submitted_to),
         overdue=overdue,
         pending=pending,
+        awaiting_callback=awaiting_callback,
         text=q,
     )
     with app.engine.connect() as conn:
