@@ -82,7 +82,13 @@ def find_duplicates(
     category: Annotated[str, Query(max_length=32)],
     text: Annotated[str, Query(max_length=4000)] = "",
 ) -> list[DuplicatePublic]:
-    """Open cases nearby that may be the same problem (public: shown before a report is submitted)."""
+    """Open cases nearby that may be the same problem (public: shown before a report is submitted).
+
+    Open cases of the same category or one of its 大类 within the category's radius (default 250 m) and
+    time window (default 30 days; both per category: ``PUT /api/v1/dispatch/settings/{category}``) whose
+    place, recency and words score as a duplicate; at most five, best first. No name, phone or exact
+    location of anybody: the description is a 60-character excerpt with contact details masked.
+    """
     found = duplicates.find_duplicates(
         uow=app.reader,
         lon=lon,
