@@ -22,7 +22,7 @@ from civicgrid.config import Settings
 from civicgrid.domain.deadlines import TimeLimit, WorkingHours
 from civicgrid.domain.errors import N_, DomainError
 from civicgrid.services.deadline_policy import CalendarDeadlines
-from civicgrid.services.dispatch import current_classifier
+from civicgrid.services.dispatch import ModelCache, current_classifier
 from civicgrid.services.intake_suggestions import SuggestReport, suggest_backlog, suggest_new_cases
 from civicgrid.services.intake_writer import IntakeWriter
 from civicgrid.services.locating import Locator
@@ -57,6 +57,8 @@ class App:
     intake: IntakeWriter
     suggester: SuggestionWorker
     limiters: dict[str, RateLimiter] = field(default_factory=dict)
+    # The active classifier, reloaded when another is activated (per app: tests build many apps).
+    models: ModelCache = field(default_factory=ModelCache)
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one transaction) for a use case that writes."""
@@ -76,7 +78,7 @@ class App:
         return suggest_new_cases(
             uow=self.uow,
             reader=self.reader,
-            classifier=current_classifier(self.reader),
+            classifier=current_classifier(self.reader, cache=self.models),
             deadlines=self.deadlines,
             ids=ids,
             now=self.clock(),
@@ -88,7 +90,7 @@ class App:
         return suggest_backlog(
             uow=self.uow,
             reader=self.reader,
-            classifier=current_classifier(self.reader),
+            classifier=current_classifier(self.reader, cache=self.models),
             deadlines=self.deadlines,
             now=self.clock(),
             default_threshold=self.settings.auto_dispatch_min_confidence,

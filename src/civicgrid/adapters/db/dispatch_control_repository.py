@@ -194,9 +194,9 @@ class DispatchControlRepository:
         def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
             return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-        key = s.model_version if per_model else sa.literal(None)
+        columns = [s.model_version.label("key")] if per_model else []
         q = sa.select(
-            key.label("key"),
+            *columns,
             sa.func.count().label("suggested"),
             count(s.auto_dispatched.is_(True)).label("auto_dispatched"),
             count(human).label("decided"),
@@ -210,10 +210,15 @@ class DispatchControlRepository:
                 & s.org_taken.is_not(False)
                 & s.assignee_taken.is_not(False)
             ).label("taken"),
-        ).group_by(key)
+        )
+        if per_model:
+            q = q.group_by(s.model_version)
         if since is not None:
             q = q.where(s.created_at >= since)
-        return {r.key: {k: int(getattr(r, k) or 0) for k in _COUNTS} for r in self.conn.execute(q)}
+        return {
+            (r.key if per_model else None): {k: int(getattr(r, k) or 0) for k in _COUNTS}
+            for r in self.conn.execute(q)
+        }
 
     # -------------------------------------------------------------- overrides
     def add_override(

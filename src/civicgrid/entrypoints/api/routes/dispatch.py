@@ -152,7 +152,7 @@ def case_suggestion(number: str, request: Request, app: AppDep, caller: StaffDep
         return suggestion_out(stored.suggestion, request, stored)
     found = dispatch.suggest_for_case(
         uow=app.reader,
-        classifier=dispatch.current_classifier(app.reader),
+        classifier=dispatch.current_classifier(app.reader, cache=app.models),
         number=number,
         actor=caller.actor,
     )
