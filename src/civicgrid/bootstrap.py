@@ -22,8 +22,11 @@ from civicgrid.config import Settings
 from civicgrid.domain.deadlines import TimeLimit, WorkingHours
 from civicgrid.domain.errors import N_, DomainError
 from civicgrid.services.deadline_policy import CalendarDeadlines
+from civicgrid.services.dispatch import ModelCache, current_classifier
+from civicgrid.services.intake_suggestions import SuggestReport, suggest_backlog, suggest_new_cases
 from civicgrid.services.intake_writer import IntakeWriter
 from civicgrid.services.locating import Locator
+from civicgrid.services.suggestion_worker import SuggestionWorker
 
 
 class DatabaseMissing(DomainError):
@@ -52,7 +55,10 @@ class App:
     clock: Callable[[], datetime]
     photos: PhotoStore
     intake: IntakeWriter
+    suggester: SuggestionWorker
     limiters: dict[str, RateLimiter] = field(default_factory=dict)
+    # The active classifier, reloaded when another is activated (per app: tests build many apps).
+    models: ModelCache = field(default_factory=ModelCache)
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one transaction) for a use case that writes."""
@@ -67,8 +73,32 @@ class App:
         with self.uow() as u:
             self.deadlines.calendar = ChinaWorkCalendar(u.reference.holiday_schedules())
 
+    def suggest(self, ids: list[int]) -> SuggestReport:
+        """Suggest for newly stored cases and dispatch the confident ones (the suggestion worker's job)."""
+        return suggest_new_cases(
+            uow=self.uow,
+            reader=self.reader,
+            classifier=current_classifier(self.reader, cache=self.models),
+            deadlines=self.deadlines,
+            ids=ids,
+            now=self.clock(),
+            default_threshold=self.settings.auto_dispatch_min_confidence,
+        )
+
+    def suggest_backlog(self) -> SuggestReport:
+        """Suggest for stored cases that have none yet (after a crash, or reports filed around intake)."""
+        return suggest_backlog(
+            uow=self.uow,
+            reader=self.reader,
+            classifier=current_classifier(self.reader, cache=self.models),
+            deadlines=self.deadlines,
+            now=self.clock(),
+            default_threshold=self.settings.auto_dispatch_min_confidence,
+        )
+
     def close(self) -> None:
-        """Release database connections."""
+        """Finish the suggestions under way (briefly), then release database connections."""
+        self.suggester.drain(timeout=5)
         self.engine.dispose()
 
 
@@ -94,11 +124,14 @@ def bootstrap(
         raise
     hours = WorkingHours.parse(settings.working_hours, tz=settings.timezone)
     locator = Locator()
+    # The worker calls back into the app built just below (late binding: ``app`` exists by then).
+    suggester = SuggestionWorker(lambda ids: app.suggest(ids))
     app = App(
         settings=settings,
         engine=engine,
         locator=locator,
-        intake=IntakeWriter(lambda: UnitOfWork(engine), locator),
+        intake=IntakeWriter(lambda: UnitOfWork(engine), locator, on_stored=suggester.notify),
+        suggester=suggester,
         deadlines=CalendarDeadlines(ChinaWorkCalendar(), hours, TimeLimit.parse(settings.accept_limit)),
         clock=clock,
         photos=PhotoStore(settings.upload_dir, max_bytes=settings.max_photo_bytes),

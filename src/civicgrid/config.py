@@ -72,3 +72,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         10000, description="How long a SQLite writer waits for another writer before giving up (ms).", ge=0
     )
+    auto_dispatch_min_confidence: float | None = Field(
+        None,
+        description="Minimum classifier confidence (0-1) at which a report is dispatched automatically, "
+        "for categories without their own setting (unset: an operator decides).",
+        ge=0,
+        le=1,
+    )

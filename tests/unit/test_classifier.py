@@ -159,3 +159,17 @@ def test_labelled_csv_without_a_label_column_is_refused(tmp_path: Path) -> None:
     path.write_text("text,category\n公交,交通运输\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"missing column.*label"):
         read_labelled_csv(path)
+
+
+def test_naive_bayes_weighting_learns_and_survives_a_round_trip() -> None:
+    texts, labels = make_reports(30, seed=5, pretokenized=True)
+    model = TextClassifier(pretokenized=True, word_ngram=(1, 2), nb_weight=True).fit(texts, labels)
+    test_texts, test_labels = make_reports(10, seed=6, pretokenized=True)
+    accuracy = sum(p == t for p, t in zip(model.predict(test_texts), test_labels, strict=True)) / len(
+        test_labels
+    )
+    assert accuracy > 0.9 and model.hyperparams["nb_weight"] is True
+    again = TextClassifier.from_bytes(model.to_bytes())
+    assert again.predict_top(test_texts[:5]) == model.predict_top(test_texts[:5])
+    raw = TextClassifier(nb_weight=True).fit(*make_reports(10, seed=7))
+    assert abs(float(raw.predict_proba(["公交车站红绿灯"]).sum()) - 1) < 1e-9

@@ -80,6 +80,7 @@ class CaseFilters:
     pending: bool | None = None  # waiting for a supervisor's decision
     escalated: bool | None = None  # raised above the grid (community, street or district)
     supervised: bool | None = None  # has had a supervision order (督办)
+    awaiting_callback: bool | None = None  # resolved, reporter not yet called back (merged reporters too)
     text: str | None = None  # in the number, description or address
     numbers: Sequence[str] = field(default_factory=tuple)
 
@@ -161,6 +162,8 @@ def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bo
     if f.supervised is not None:
         ordered = cases.c.supervision_count > 0
         where.append(ordered if f.supervised else sa.not_(ordered))
+    if f.awaiting_callback is True:
+        where.append(_awaiting_callback())
     if f.text:
         like = f"%{escape_like(f.text.strip())}%"
         where.append(
@@ -201,6 +204,22 @@ def list_cases(
     )
     rows = [dict(r._mapping) for r in conn.execute(q)]
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
+
+
+def _awaiting_callback() -> sa.ColumnElement[bool]:
+    """Closed resolved cases, and merged ones whose reporter is unrated while the survivor is resolved."""
+    survivor = cases.alias("survivor")
+    resolved = cases.c.outcome == "resolved"
+    return sa.or_(
+        (cases.c.status == "closed") & resolved,
+        (cases.c.status == "merged")
+        & cases.c.callback_valid.is_(None)
+        & sa.exists().where(
+            survivor.c.id == cases.c.merged_into,
+            survivor.c.status.in_(["closed", "evaluated"]),
+            survivor.c.outcome == "resolved",
+        ),
+    )
 
 
 def case_rows(

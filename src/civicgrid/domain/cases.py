@@ -177,12 +177,27 @@ class Case:
         return False
 
     # -------------------------------------------------------------- intake desk
-    def register(self, *, actor: Actor, at: datetime, limit: TimeLimit, note: str = "") -> None:
-        """Accept the report as a case (立案) with the time limit of its category and urgency."""
+    def register(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        limit: TimeLimit,
+        note: str = "",
+        category_code: str | None = None,
+    ) -> None:
+        """Accept the report as a case (立案) with the time limit of its category and urgency.
+
+        ``category_code``: the desk corrects the reporter's category (``limit`` is then the new one's).
+        """
         self._require(Action.REGISTER, actor, DESK_ROLES, {Status.SUBMITTED})
+        data: dict[str, Any] = {"limit": str(limit)}
+        if category_code is not None and category_code != self.category_code:
+            data.update(category_from=self.category_code, category_to=category_code)
+            self.category_code = category_code
         self.limit = limit
         self.registered_at = at
-        self._move(Action.REGISTER, actor, at, Status.REGISTERED, note, limit=str(limit))
+        self._move(Action.REGISTER, actor, at, Status.REGISTERED, note, **data)
 
     def reject(self, *, actor: Actor, at: datetime, reason: str) -> None:
         """Refuse to register (不予立案): the case closes as rejected."""
@@ -352,6 +367,46 @@ class Case:
             satisfaction=callback.satisfaction.value if callback.satisfaction else None,
         )
 
+    def record_follower_callback(
+        self, *, actor: Actor, at: datetime, callback: Callback, survivor: Case
+    ) -> None:
+        """The rating of a merged case's reporter, once the case it was merged into is closed resolved.
+
+        The merged case stays merged; it keeps its reporter's own callback, and takes the survivor's
+        organisation and worker, who handled its problem (so figures per department count the rating).
+        """
+        allowed = DESK_ROLES | {Role.RESIDENT}
+        if actor.role not in allowed:
+            raise NotPermitted(action=Action.CALLBACK.value)
+        if self.status is not Status.MERGED:
+            raise IllegalTransition(action=Action.CALLBACK.value, status=self.status.value)
+        if survivor.id != self.merged_into:
+            raise RuleViolation(detail=N_("That is not the case this one was merged into."))
+        resolved = (
+            survivor.status in (Status.CLOSED, Status.EVALUATED) and survivor.outcome is Outcome.RESOLVED
+        )
+        if not resolved:
+            raise RuleViolation(detail=N_("The case this one was merged into is not resolved yet."))
+        if self.callback is not None:
+            raise RuleViolation(detail=N_("This reporter's rating is recorded already."))
+        if callback.valid and callback.satisfaction is None:
+            raise RuleViolation(detail=N_("A valid callback needs the resident's rating."))
+        self.callback = callback
+        self.evaluated_at = at
+        self.org_code, self.assignee_code = survivor.org_code, survivor.assignee_code
+        self._record(
+            Action.CALLBACK,
+            actor,
+            at,
+            self.status,
+            callback.comment,
+            survivor=survivor.number,
+            valid=callback.valid,
+            contacted=callback.contacted,
+            resolved=callback.resolved,
+            satisfaction=callback.satisfaction.value if callback.satisfaction else None,
+        )
+
     def reopen(self, *, actor: Actor, at: datetime, deadlines: DeadlinePolicy, reason: str) -> None:
         """Reopen after an unsatisfied callback (重办): back to the same unit with a fresh time limit."""
         self._require(Action.REOPEN, actor, DESK_ROLES, {Status.EVALUATED})
@@ -368,13 +423,29 @@ class Case:
         self._move(Action.REOPEN, actor, at, Status.IN_PROGRESS, reason)
 
     # ----------------------------------------------------- any open state
-    def escalate(self, *, actor: Actor, at: datetime, reason: str, summon: tuple[str, ...] = ()) -> None:
-        """Hand the case up the grid chain (上报上级); ``summon`` lists departments called in (吹哨报到)."""
+    def escalate(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        reason: str,
+        summon: tuple[str, ...] = (),
+        to: Escalation | None = None,
+    ) -> None:
+        """Hand the case up the grid chain (上报上级); ``summon`` lists departments called in (吹哨报到).
+
+        ``to`` jumps to a higher level at once (the system sends a report nobody owns to the street).
+        """
         staff = DESK_ROLES | {Role.GRID_WORKER, Role.HANDLER}
         self._require(Action.ESCALATE, actor, staff, OPEN_STATUSES)
         above = self.escalation.above()
         if above is None:
             raise RuleViolation(detail=N_("The case is already at the district command centre."))
+        if to is not None:
+            order = list(Escalation)
+            if order.index(to) <= order.index(self.escalation):
+                raise RuleViolation(detail=N_("A case can only be escalated to a higher level."))
+            above = to
         self._need_text(reason)
         before = self.escalation
         self.escalation = above

@@ -36,10 +36,15 @@ class DuplicatePolicy:
     radius_by_category: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     window: timedelta = DEFAULT_WINDOW
     threshold: float = DEFAULT_THRESHOLD
+    window_by_category: Mapping[str, timedelta] = field(default_factory=lambda: MappingProxyType({}))
 
     def radius_for(self, category_code: str) -> float:
         """The search radius of a category, in metres."""
         return float(self.radius_by_category.get(category_code, self.radius_m))
+
+    def window_for(self, category_code: str) -> timedelta:
+        """How far back open cases of a category are compared."""
+        return self.window_by_category.get(category_code, self.window)
 
 
 @dataclass(frozen=True)
@@ -106,10 +111,11 @@ def compare(new: Sighting, old: Sighting, policy: DuplicatePolicy) -> Match | No
     if distance > radius:
         return None
     age = max(timedelta(0), new.at - old.at)
-    if age > policy.window:
+    window = policy.window_for(new.category_code)
+    if age > window:
         return None
     days = age / timedelta(days=1)
-    window_days = policy.window / timedelta(days=1)
+    window_days = window / timedelta(days=1)
     similarity = text_similarity(new.text, old.text)
     score = (
         WEIGHT_CATEGORY * (1.0 if same else RELATED_CATEGORY)

@@ -17,27 +17,16 @@ from typing import Any, Protocol
 
 from civicgrid.adapters.db.dispatch_repository import TrainingCase
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
-from civicgrid.domain.case_types import AreaChain
-from civicgrid.domain.catalogue import Category, UnknownCategory, UnknownOrganisation
-from civicgrid.domain.dispatch import (
-    CHOSEN_CATEGORY,
-    NAMES_CATEGORY,
-    READS_LIKE,
-    Classifier,
-    ModelInfo,
-    Reason,
-    RoutingRule,
-    Suggestion,
-    WorkerLoad,
-    auto_dispatch_decision,
-    percent,
-    reason,
-    route,
-)
+from civicgrid.domain.catalogue import UnknownOrganisation
+from civicgrid.domain.dispatch import Classifier, ModelInfo, RoutingRule
+from civicgrid.domain.dispatch import Suggestion as Suggestion
 from civicgrid.domain.errors import N_, DomainError, NotFound
 from civicgrid.domain.roles import Actor, Role
-from civicgrid.services.locating import Locator
-from civicgrid.services.workflow import view_case
+
+# Suggestions live in suggestions.py; callers of this module's earlier names keep working.
+from civicgrid.services.suggestions import CannotClassify as CannotClassify
+from civicgrid.services.suggestions import suggest as suggest
+from civicgrid.services.suggestions import suggest_for_case as suggest_for_case
 
 HOLDOUT = 0.2  # the newest fifth of the finished cases is held out
 MIN_PER_LABEL = 3  # fewer examples teach nothing and break the confidence calibration's folds
@@ -49,11 +38,6 @@ CHANGE_RULES = N_("change routing rules")
 class NotEnoughHistory(DomainError):
     code = "not_enough_history"
     message = N_("Only {n} finished cases to learn from; at least {minimum} are needed.")
-
-
-class CannotClassify(DomainError):
-    code = "cannot_classify"
-    message = N_("No category could be recognised in the text; choose one.")
 
 
 class RuleExists(DomainError):
@@ -359,121 +343,6 @@ def models(*, uow: Callable[[], UnitOfWork]) -> list[ModelInfo]:
     """Every stored model version, newest first."""
     with uow() as u:
         return u.dispatch.models()
-
-
-# ----------------------------------------------------------------------------------- suggestions
-def suggest(
-    *,
-    uow: Callable[[], UnitOfWork],
-    classifier: Classifier | None,
-    locator: Locator,
-    description: str,
-    lon: float,
-    lat: float,
-    category_code: str | None = None,
-    thresholds: Mapping[str, float] | None = None,
-    default_threshold: float | None = None,
-) -> Suggestion:
-    """Category (classified unless given), organisation and grid worker for a report, with reasons.
-
-    ``thresholds`` (per category) and ``default_threshold`` decide automatic dispatch; None: never.
-    """
-    with uow() as u:
-        chain = locator.locate(u.areas, lon, lat).chain
-        return _suggest(u, classifier, chain, description, category_code, thresholds, default_threshold)
-
-
-def suggest_for_case(
-    *,
-    uow: Callable[[], UnitOfWork],
-    classifier: Classifier | None,
-    number: str,
-    actor: Actor,
-    thresholds: Mapping[str, float] | None = None,
-    default_threshold: float | None = None,
-) -> Suggestion:
-    """The suggestion for a filed case the actor may see: its text classified, routed at its place."""
-    case = view_case(uow=uow, number=number, actor=actor)
-    given = None if classifier is not None else case.category_code
-    with uow() as u:
-        return _suggest(u, classifier, case.areas, case.description, given, thresholds, default_threshold)
-
-
-def _suggest(
-    u: UnitOfWork,
-    classifier: Classifier | None,
-    chain: AreaChain,
-    description: str,
-    category_code: str | None,
-    thresholds: Mapping[str, float] | None,
-    default_threshold: float | None,
-) -> Suggestion:
-    top = classifier.predict_top([description], k=3)[0] if classifier is not None else []
-    reasons: list[Reason] = []
-    confidence: float | None = None
-    if category_code is not None:
-        category = u.reference.category(category_code)
-        reasons.append(reason(CHOSEN_CATEGORY, category=category.name_zh))
-        confidence = dict(top).get(category.code)
-        if top and top[0][0] != category.code:
-            other = _active_category(u, top[0][0])
-            if other is not None:
-                reasons.append(reason(READS_LIKE, category=other.name_zh, p=percent(top[0][1])))
-    else:
-        category, confidence = _classified(u, top, description)
-        if confidence is not None:
-            reasons.append(reason(READS_LIKE, category=category.name_zh, p=percent(confidence)))
-        else:
-            reasons.append(reason(NAMES_CATEGORY, category=category.name_zh))
-    rules = u.dispatch.rules(category.code)
-    places = [chain.microgrid, chain.grid, chain.community, chain.street]
-    routed = route(
-        category_code=category.code,
-        category_name=category.name_zh,
-        default_org=category.department,
-        chain=chain,
-        rules=rules,
-        workers=[WorkerLoad(**w) for w in u.dispatch.workers_serving([chain.grid, chain.microgrid])],
-        organisations=u.dispatch.organisation_names(),
-        area_names=u.areas.names(places + [r.area_code for r in rules]),
-        district_code=u.dispatch.district_code(),
-    )
-    reasons.extend(routed.reasons)
-    threshold = (thresholds or {}).get(category.code, default_threshold)
-    auto, why = auto_dispatch_decision(confidence, threshold, routed.org_code)
-    if why is not None:
-        reasons.append(why)
-    return Suggestion(
-        category_code=category.code,
-        org_code=routed.org_code,
-        assignee_code=routed.assignee_code,
-        confidence=confidence,
-        alternatives=tuple((code, round(p, 4)) for code, p in top),
-        reasons=tuple(reasons),
-        auto_dispatch=auto,
-        model_version=classifier.info.version if isinstance(classifier, LoadedModel) else None,
-    )
-
-
-def _classified(
-    u: UnitOfWork, top: Sequence[tuple[str, float]], description: str
-) -> tuple[Category, float | None]:
-    for code, p in top:  # the best category the model knows that is still in the catalogue
-        category = _active_category(u, code)
-        if category is not None:
-            return category, p
-    for found in u.reference.catalogue().search(description):  # no model yet: the catalogue's keywords
-        category = _active_category(u, found.code)
-        if category is not None:
-            return category, None
-    raise CannotClassify()
-
-
-def _active_category(u: UnitOfWork, code: str) -> Category | None:
-    try:
-        return u.reference.category(code)
-    except UnknownCategory:
-        return None
 
 
 # ---------------------------------------------------------------------------------- routing rules

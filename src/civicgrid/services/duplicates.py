@@ -49,7 +49,7 @@ def find_duplicates(
         # The box holds every point within the radius; the exact distance is checked when scoring.
         box = bounding_box(lon, lat, policy.radius_for(category_code))
         nearby = u.dispatch.open_cases_in_box(
-            box, since=now - policy.window, category_codes=related, exclude_id=exclude_id
+            box, since=now - policy.window_for(category_code), category_codes=related, exclude_id=exclude_id
         )
     new = Sighting(category_code, major, lon, lat, now, description)
     found: list[Candidate] = []

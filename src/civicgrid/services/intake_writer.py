@@ -52,11 +52,18 @@ class IntakeWriter:
     """One per process; ``await writer.submit(...)`` files a report and returns once it is committed."""
 
     def __init__(
-        self, uow: Callable[[], UnitOfWork], locator: Locator, *, max_batch: int = MAX_BATCH
+        self,
+        uow: Callable[[], UnitOfWork],
+        locator: Locator,
+        *,
+        max_batch: int = MAX_BATCH,
+        on_stored: Callable[[list[int]], None] | None = None,
     ) -> None:
         self._uow = uow
         self._locator = locator
         self._max_batch = max_batch
+        # Told the ids of every committed batch, as it is answered: suggestions are made there.
+        self._on_stored = on_stored
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -119,6 +126,9 @@ class IntakeWriter:
             for job in batch:
                 self._file_alone(job)
             return
+        # Queued for suggestions before anyone is answered (cheap, never blocks): whoever saw the answer
+        # can wait for the suggestion (``SuggestionWorker.drain``).
+        self._stored([answer for _, answer, _ in outcomes if answer is not None])
         for job, answer, error in outcomes:
             job.settle(answer, error)
 
@@ -135,4 +145,11 @@ class IntakeWriter:
         except Exception as exc:
             job.settle(None, exc)
         else:
+            self._stored([receipt])
             job.settle(receipt, None)
+
+    def _stored(self, receipts: list[Receipt]) -> None:
+        if self._on_stored is not None:
+            fresh = [r.id for r in receipts if not r.replayed]
+            if fresh:
+                self._on_stored(fresh)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
-from civicgrid.domain.case_types import Callback, Satisfaction
+from civicgrid.domain.case_types import Callback, Outcome, Satisfaction, Status
 from civicgrid.domain.cases import Case
 from civicgrid.domain.errors import NotFound
 from civicgrid.domain.roles import Actor, Role
@@ -15,12 +16,40 @@ from civicgrid.services.intake import hash_token
 TOKEN_MAX = 100
 
 
-def case_by_token(*, uow: Callable[[], UnitOfWork], token: str) -> tuple[Case, str]:
-    """The case a tracking token opens, with the name of its community; NotFound for any other token."""
+@dataclass(frozen=True)
+class Tracked:
+    """What a tracking link shows: the case that carries the problem and, for a merged report, its own."""
+
+    case: Case  # the case followed: the reporter's own, or the one it was merged into
+    community: str
+    own: Case | None = None  # the reporter's merged case, when ``case`` is the survivor
+
+    @property
+    def can_rate(self) -> bool:
+        """The problem is resolved and this reporter has not rated it yet."""
+        resolved = self.case.outcome is Outcome.RESOLVED
+        if self.own is not None:
+            closed = self.case.status in (Status.CLOSED, Status.EVALUATED)
+            return resolved and closed and self.own.callback is None
+        return resolved and self.case.status is Status.CLOSED
+
+    @property
+    def rating(self) -> Satisfaction | None:
+        """This reporter's own rating, if given."""
+        callback = (self.own or self.case).callback
+        return callback.satisfaction if callback else None
+
+
+def case_by_token(*, uow: Callable[[], UnitOfWork], token: str) -> Tracked:
+    """The case a tracking token opens (a merged report follows its survivor); NotFound otherwise."""
     with uow() as u:
         case = _load(u, token)
+        own = None
+        while case.merged_into is not None:  # merges can chain: follow to the case that carries the work
+            own = own or case
+            case = u.cases.get(case.merged_into)
         names = u.areas.names([case.areas.community])
-    return case, names.get(case.areas.community, "")
+    return Tracked(case, names.get(case.areas.community, ""), own)
 
 
 def rate_by_token(
@@ -39,7 +68,11 @@ def rate_by_token(
         callback = Callback(
             valid=True, contacted=True, resolved=resolved, satisfaction=satisfaction, comment=comment
         )
-        case.record_callback(actor=resident, at=now, callback=callback)
+        if case.merged_into is not None:  # a merged report's reporter rates the case that carried it
+            survivor = u.cases.get(case.merged_into)
+            case.record_follower_callback(actor=resident, at=now, callback=callback, survivor=survivor)
+        else:
+            case.record_callback(actor=resident, at=now, callback=callback)
         u.cases.save(case)
         u.accounts.audit(
             actor=resident,

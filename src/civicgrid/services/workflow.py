@@ -9,11 +9,12 @@ from typing import Any
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
 from civicgrid.domain.access import can_see
-from civicgrid.domain.case_types import Callback, Satisfaction
+from civicgrid.domain.case_types import Callback, Satisfaction, Status
 from civicgrid.domain.cases import Case, DeadlinePolicy
 from civicgrid.domain.errors import N_, DomainError, InvalidInput, NotFound
 from civicgrid.domain.roles import Actor
 from civicgrid.domain.time_limits import default_limit
+from civicgrid.services.overrides import note_decision
 
 
 class UnknownAction(DomainError):
@@ -45,10 +46,26 @@ Handler = Callable[[Case, Context, Mapping[str, Any]], None]
 
 
 def _register(case: Case, x: Context, p: Mapping[str, Any]) -> None:
-    limit = x.uow.reference.time_limit(case.category_code, case.urgency)
+    register_case(case, x.uow, x.actor, x.now, note=p.get("note", ""), category_code=p.get("category_code"))
+    note_decision(x.uow, case, x.actor, x.now, dispatching=False)
+
+
+def register_case(
+    case: Case,
+    u: UnitOfWork,
+    actor: Actor,
+    now: datetime,
+    *,
+    note: str = "",
+    category_code: str | None = None,
+) -> None:
+    """Register with the time limit of the (possibly corrected) category and the case's urgency."""
+    code = category_code or case.category_code
+    category = u.reference.category(code)  # an unknown or retired category is refused here
+    limit = u.reference.time_limit(code, case.urgency)
     if limit is None:
-        limit = default_limit(x.uow.reference.category(case.category_code).limit_class, case.urgency)
-    case.register(actor=x.actor, at=x.now, limit=limit, note=p.get("note", ""))
+        limit = default_limit(category.limit_class, case.urgency)
+    case.register(actor=actor, at=now, limit=limit, note=note, category_code=code)
 
 
 def _merge(case: Case, x: Context, p: Mapping[str, Any]) -> None:
@@ -71,6 +88,7 @@ def _dispatch(case: Case, x: Context, p: Mapping[str, Any]) -> None:
         deadlines=x.deadlines,
         note=p.get("note", ""),
     )
+    note_decision(x.uow, case, x.actor, x.now, dispatching=True)
 
 
 def _callback(case: Case, x: Context, p: Mapping[str, Any]) -> None:
@@ -82,7 +100,12 @@ def _callback(case: Case, x: Context, p: Mapping[str, Any]) -> None:
         satisfaction=Satisfaction(satisfaction) if satisfaction else None,
         comment=p.get("comment", ""),
     )
-    case.record_callback(actor=x.actor, at=x.now, callback=callback)
+    if case.status is Status.MERGED and case.merged_into is not None:
+        # A merged case's reporter is called back too, once the case it follows is resolved.
+        survivor = x.uow.cases.get(case.merged_into)
+        case.record_follower_callback(actor=x.actor, at=x.now, callback=callback, survivor=survivor)
+    else:
+        case.record_callback(actor=x.actor, at=x.now, callback=callback)
 
 
 HANDLERS: dict[str, Handler] = {

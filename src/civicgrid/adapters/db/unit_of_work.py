@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Engine
 from civicgrid.adapters.db.account_repository import AccountRepository
 from civicgrid.adapters.db.area_repository import AreaRepository
 from civicgrid.adapters.db.case_repository import CaseRepository
+from civicgrid.adapters.db.dispatch_control_repository import DispatchControlRepository
 from civicgrid.adapters.db.dispatch_repository import DispatchRepository
 from civicgrid.adapters.db.engine import WriterGate, writer_gate
 from civicgrid.adapters.db.idempotency_repository import IdempotencyRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
     accounts: AccountRepository
     idempotency: IdempotencyRepository
     dispatch: DispatchRepository
+    control: DispatchControlRepository
     leases: LeaseRepository
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
@@ -52,6 +54,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.dispatch = DispatchRepository(conn)
+        self.control = DispatchControlRepository(conn)
         self.leases = LeaseRepository(conn)
         return self
 

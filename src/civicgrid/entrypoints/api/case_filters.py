@@ -41,6 +41,9 @@ def case_filters(
     warning: Annotated[Literal["yellow", "red"] | None, Query(description="Deadline warning level.")] = None,
     escalated: Annotated[bool | None, Query(description="Raised above the grid.")] = None,
     supervised: Annotated[bool | None, Query(description="Has had a supervision order.")] = None,
+    awaiting_callback: Annotated[
+        bool | None, Query(description="Resolved and not yet called back, merged reporters included.")
+    ] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="Text in the number, description or address.")
     ] = None,
@@ -61,6 +64,7 @@ def case_filters(
         warning=warning,
         escalated=escalated,
         supervised=supervised,
+        awaiting_callback=awaiting_callback,
         text=q,
     )
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from civicgrid.domain.access import sees_reporter_in_full
-from civicgrid.domain.case_types import ASSIGNED_STATUSES, Action, Outcome, Status, mask_name, mask_phone
+from civicgrid.domain.case_types import ASSIGNED_STATUSES, Action, mask_name, mask_phone
 from civicgrid.domain.cases import Case
 from civicgrid.domain.roles import Actor
 from civicgrid.entrypoints.api.schemas import (
@@ -18,6 +18,7 @@ from civicgrid.entrypoints.api.schemas import (
     PublicEvent,
     ReporterOut,
 )
+from civicgrid.services.tracking import Tracked
 
 # What a resident's tracking page shows of the history: steps, not staff notes or internal decisions.
 PUBLIC_ACTIONS = {
@@ -120,20 +121,23 @@ def case_out(case: Case, actor: Actor, now: datetime) -> CaseOut:
     )
 
 
-def case_public(case: Case, area_name: str) -> CasePublic:
-    """The reporter's view through the tracking link."""
+def case_public(tracked: Tracked) -> CasePublic:
+    """The reporter's view through the tracking link (a merged report shows the case it follows)."""
+    case = tracked.case
     assert case.number is not None
+    rating = tracked.rating
     return CasePublic(
         number=case.number,
         status=case.status.value,
         category_code=case.category_code,
         description=case.description,
-        area=area_name,
+        area=tracked.community,
         submitted_at=case.submitted_at,
         due=case.due,
         closed_at=case.closed_at,
-        can_rate=case.status is Status.CLOSED and case.outcome is Outcome.RESOLVED,
-        rating=case.callback.satisfaction.value if case.callback and case.callback.satisfaction else None,
+        can_rate=tracked.can_rate,
+        rating=rating.value if rating else None,
+        merged_from=tracked.own.number if tracked.own is not None else None,
         history=[
             PublicEvent(
                 at=e.at,

@@ -54,6 +54,10 @@ class PeriodicSweep:
         self.runs += 1
         if report.yellow or report.red or report.escalated or report.skipped:
             log.info("deadline sweep: %s", report.as_dict())
+        if not report.skipped_locked:  # the process holding the sweep's lease also catches up suggestions
+            done = app.suggest_backlog()
+            if done.suggested:
+                log.info("suggestions caught up: %s", done.as_dict())
         return report
 
     async def _loop(self) -> None:

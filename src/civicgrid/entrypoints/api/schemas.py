@@ -191,6 +191,9 @@ class CasePublic(BaseModel):
     can_rate: bool
     rating: str | None
     history: list[PublicEvent]
+    merged_from: str | None = Field(
+        None, description="The reporter's own case number when it was merged into the case shown."
+    )
 
 
 # ----------------------------------------------------------------- lifecycle action bodies
@@ -211,6 +214,14 @@ class ReasonBody(Versioned):
 class MergeBody(Versioned):
     into: Annotated[str, Field(min_length=1, max_length=32, description="Number of the surviving case.")]
     note: Note
+
+
+class RegisterBody(Versioned):
+    note: Note
+    category_code: Annotated[
+        str | None,
+        Field(max_length=32, description="Correct the reporter's category (小类) while registering."),
+    ] = None
 
 
 class DispatchBody(Versioned):

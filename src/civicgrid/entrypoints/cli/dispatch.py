@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from civicgrid.entrypoints.cli import dispatch_control
 from civicgrid.entrypoints.cli.common import (
     DbOption,
     JsonOption,
@@ -20,6 +21,7 @@ from civicgrid.entrypoints.cli.common import (
     t,
 )
 from civicgrid.services import dispatch as dispatch_services
+from civicgrid.services import overrides
 from civicgrid.services.accounts import command_line_actor
 
 dispatch_app = typer.Typer(
@@ -136,6 +138,7 @@ def list_models(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Stored model versions with their held-out evaluation; the active one is marked."""
     with open_app(db) as app:
         found = dispatch_services.models(uow=app.reader)
+        taken = overrides.acceptance_by_model(uow=app.reader)
     rows = [
         {
             "version": m.version,
@@ -145,6 +148,9 @@ def list_models(db: DbOption = None, as_json: JsonOption = False) -> None:
             "macro_f1": m.metrics.get("macro_f1"),
             "accuracy": m.metrics.get("accuracy"),
             "active": m.active,
+            # How often people took this version's suggestions as they were (None: none decided yet).
+            "suggestions": taken.get(m.version, {}).get("suggested", 0),
+            "acceptance_rate": taken.get(m.version, {}).get("acceptance_rate"),
         }
         for m in found
     ]
@@ -228,3 +234,6 @@ def rules_remove(
             uow=app.uow, actor=command_line_actor(), rule_id=rule_id, now=app.clock()
         )
     console.print(t("Rule {id} removed.", id=rule_id))
+
+
+dispatch_control.register(dispatch_app)

@@ -85,6 +85,7 @@ def create_request(
     filed = service.file_request(
         uow=app.uow, reader=app.reader, locator=app.locator, request=parse_form(pairs), now=app.clock()
     )
+    app.suggester.notify([filed.id])  # the suggestion follows, as for every other door
     return render(out, "service_requests", mapping.filed(filed, locale_of(request)))
 
 

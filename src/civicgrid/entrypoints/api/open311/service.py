@@ -79,6 +79,7 @@ class Filed:
 
     number: str
     limit: TimeLimit
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,11 @@ def file_request(
     )
     client = Actor(role=Role.RESIDENT, name=f"open311:{key.name}"[:100])
     receipt = report_case(uow=uow, locator=locator, report=report, actor=client, now=now)
-    return Filed(number=receipt.number, limit=limit or default_limit(category.limit_class, category.urgency))
+    return Filed(
+        number=receipt.number,
+        limit=limit or default_limit(category.limit_class, category.urgency),
+        id=receipt.id,
+    )
 
 
 def find_requests(*, uow: UowFactory, query: RequestQuery, now: datetime) -> list[PublicRequest]:

@@ -143,7 +143,7 @@ def _action_route(action: str, body_type: type[BaseModel], summary: str) -> None
 
 # Each lifecycle action with the body it takes: the pages validate their forms with the same schemas.
 ACTION_BODIES: tuple[tuple[str, type[BaseModel], str], ...] = (
-    ("register", s.NoteBody, "Register the report as a case (立案)"),
+    ("register", s.RegisterBody, "Register the report as a case (立案), optionally in another category"),
     ("reject", s.ReasonBody, "Refuse to register (不予立案)"),
     ("merge", s.MergeBody, "Merge into an open duplicate"),
     ("dispatch", s.DispatchBody, "Dispatch to a department or utility and a grid worker (派遣)"),

@@ -62,8 +62,8 @@ def photo(first: str, rest: str, app: AppDep, caller: StaffDep) -> FileResponse:
 @router.get("/track/{token}/photos/{first}/{rest}", response_class=FileResponse, tags=["tracking"])
 def tracked_photo(token: str, first: str, rest: str, app: AppDep) -> FileResponse:
     """A photo of the case a tracking link opens."""
-    case, _ = tracking.case_by_token(uow=app.reader, token=token)
+    tracked = tracking.case_by_token(uow=app.reader, token=token)
     name = f"{first}/{rest}"
-    if name not in case.photos:
+    if name not in tracked.case.photos + (tracked.own.photos if tracked.own else ()):
         raise PhotoNotFound()
     return FileResponse(app.photos.path_of(name), media_type="image/jpeg")

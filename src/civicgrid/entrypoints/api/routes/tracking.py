@@ -19,14 +19,13 @@ Token = Annotated[str, Path(min_length=8, max_length=100)]
 @router.get("/{token}", response_model=s.CasePublic)
 def track(token: Token, app: AppDep) -> s.CasePublic:
     """The public view of a case: its steps, never the reporter's name, phone or exact address."""
-    case, area = tracking.case_by_token(uow=app.reader, token=token)
-    return case_public(case, area)
+    return case_public(tracking.case_by_token(uow=app.reader, token=token))
 
 
 @router.post("/{token}/rating", response_model=s.CasePublic)
 def rate(token: Token, body: s.RatingBody, app: AppDep) -> s.CasePublic:
     """Rate the handling of a closed case: satisfied, basically satisfied or unsatisfied."""
-    case = tracking.rate_by_token(
+    tracking.rate_by_token(
         uow=app.uow,
         token=token,
         satisfaction=Satisfaction(body.satisfaction),
@@ -34,5 +33,4 @@ def rate(token: Token, body: s.RatingBody, app: AppDep) -> s.CasePublic:
         comment=body.comment,
         now=app.clock(),
     )
-    case, area = tracking.case_by_token(uow=app.reader, token=token)
-    return case_public(case, area)
+    return case_public(tracking.case_by_token(uow=app.reader, token=token))

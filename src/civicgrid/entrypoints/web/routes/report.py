@@ -77,9 +77,10 @@ async def file_report(request: Request, app: AppDep, caller: PageCaller) -> Resp
 def report_sent(token: str, request: Request, app: AppDep, caller: PageCaller) -> Response:
     """The confirmation: the case number, the tracking link, what happens next and the time limit."""
     try:
-        case, area = tracking.case_by_token(uow=app.reader, token=token)
+        tracked = tracking.case_by_token(uow=app.reader, token=token)
     except NotFound:
         raise HTTPException(404) from None
+    case, area = tracked.own or tracked.case, tracked.community  # the report this visitor just filed
     locale = page_locale(request)
     found = {c.code: c for c in page_categories(app, locale)}
     category = found.get(case.category_code)

@@ -95,14 +95,15 @@ def _page(
     request: Request, app: AppDep, token: str, extra: dict[str, Any], status_code: int = 200
 ) -> Response:
     try:
-        case, area = tracking.case_by_token(uow=app.reader, token=token)
+        tracked = tracking.case_by_token(uow=app.reader, token=token)
     except NotFound:
         raise HTTPException(404) from None
+    case = tracked.case  # a merged report follows the case it was merged into
     locale = page_locale(request)
     names = {c.code: c.name for c in page_categories(app, locale)}
     context: dict[str, Any] = {
         "token": token,
-        "public": case_public(case, area),
+        "public": case_public(tracked),
         "category_name": names.get(case.category_code, case.category_code),
         "plain_status": plain_status(case),
         "steps": PUBLIC_STEPS,
