@@ -400,3 +400,36 @@ def test_cli_sets_automatic_dispatch_and_duplicate_search_per_category(civic: Ci
     assert code != 0
     code, out = cli_run(civic, "dispatch", "suggest", "--json")
     assert code == 0 and json.loads(out)["suggested"] == 0
+
+
+def test_desk_staff_see_duplicate_candidates_only_within_their_scope(civic: Civic) -> None:
+    """A desk limited to street D1 is not shown a look-alike case across the street boundary in D2."""
+    from datetime import timedelta
+
+    from civicgrid.domain.accounts import UserSpec
+    from civicgrid.domain.roles import Role
+    from civicgrid.services import accounts, sign_in
+    from conftest import FAST, PASSWORD
+
+    text = "东苑小区3号楼下井盖缺失，晚上很危险"
+    west = civic.client.post(
+        "/api/v1/cases", json={"category_code": "C0101", "description": text, "lon": 116.6095, "lat": 35.405}
+    ).json()["number"]
+    east = civic.client.post(
+        "/api/v1/cases", json={"category_code": "C0101", "description": text, "lon": 116.6105, "lat": 35.405}
+    ).json()["number"]
+    everyone = civic.client.get(f"/api/v1/cases/{west}/duplicates", headers=civic.as_("operator")).json()
+    assert east in [d["number"] for d in everyone]
+    user = accounts.create_user(
+        uow=civic.app.uow,
+        actor=accounts.command_line_actor(),
+        spec=UserSpec("desk_d1", Role.OPERATOR, "西片受理", area_codes=frozenset({"D1"})),
+        password=PASSWORD,
+        now=civic.clock(),
+        passwords=FAST,
+    )
+    token = sign_in.issue_token(
+        uow=civic.app.uow, user=user, name="t", now=civic.clock(), ttl=timedelta(days=1)
+    )
+    mine = civic.client.get(f"/api/v1/cases/{west}/duplicates", headers={"Authorization": f"Bearer {token}"})
+    assert mine.status_code == 200 and east not in [d["number"] for d in mine.json()]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
+from civicgrid.analytics.case_queries import scope_condition
+from civicgrid.domain.access import CaseScope
 from civicgrid.domain.catalogue import UnknownCategory
 from civicgrid.domain.duplicates import DuplicatePolicy, Sighting, bounding_box, compare, is_duplicate
 
@@ -38,8 +40,12 @@ def find_duplicates(
     exclude_id: int | None = None,
     limit: int = 5,
     policy: DuplicatePolicy = DEFAULT_POLICY,
+    scope: CaseScope | None = None,
 ) -> list[Candidate]:
-    """Open cases of the same or a related category nearby and recent that score as duplicates, best first."""
+    """Open cases of the same or a related category nearby and recent that score as duplicates, best first.
+
+    Staff get only cases in their ``scope``; the public list (no scope) shows excerpts without contacts.
+    """
     with uow() as u:
         majors = u.dispatch.category_majors()
         major = majors.get(category_code)
@@ -49,7 +55,11 @@ def find_duplicates(
         # The box holds every point within the radius; the exact distance is checked when scoring.
         box = bounding_box(lon, lat, policy.radius_for(category_code))
         nearby = u.dispatch.open_cases_in_box(
-            box, since=now - policy.window_for(category_code), category_codes=related, exclude_id=exclude_id
+            box,
+            since=now - policy.window_for(category_code),
+            category_codes=related,
+            exclude_id=exclude_id,
+            scope=scope_condition(scope) if scope is not None else None,
         )
     new = Sighting(category_code, major, lon, lat, now, description)
     found: list[Candidate] = []

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Connection
 
 from civicgrid.adapters.db.dispatch_tables import dispatch_models, routing_rules
@@ -210,8 +211,12 @@ class DispatchRepository:
         category_codes: Sequence[str],
         exclude_id: int | None = None,
         limit: int = 500,
+        scope: ColumnElement[bool] | None = None,
     ) -> list[NearbyCase]:
-        """Open cases of these categories submitted since ``since`` inside the lon/lat box (newest first)."""
+        """Open cases of these categories submitted since ``since`` inside the lon/lat box (newest first).
+
+        ``scope`` limits them to what a member of staff may see (the SQL of their case scope).
+        """
         min_lon, min_lat, max_lon, max_lat = box
         q = sa.select(
             cases.c.id,
@@ -231,6 +236,8 @@ class DispatchRepository:
         )
         if exclude_id is not None:
             q = q.where(cases.c.id != exclude_id)
+        if scope is not None:
+            q = q.where(scope)
         q = q.order_by(cases.c.submitted_at.desc()).limit(limit)
         return [
             NearbyCase(r.id, r.number, r.category_code, r.status, r.description, r.lon, r.lat, r.submitted_at)

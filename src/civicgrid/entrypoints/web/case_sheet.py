@@ -13,6 +13,7 @@ from typing import Any
 
 from civicgrid.analytics.case_labels import Labels, labels_for
 from civicgrid.bootstrap import App
+from civicgrid.domain.access import scope_of
 from civicgrid.domain.case_actions import allowed_actions
 from civicgrid.domain.deadlines import TimeLimit
 from civicgrid.domain.errors import DomainError
@@ -125,6 +126,7 @@ def build(app: App, actor: Actor, number: str, locale: str) -> CaseSheet:
                 description=case.description,
                 now=case.submitted_at,
                 exclude_id=case.id,
+                scope=scope_of(actor),
             )
         except DomainError:  # a category retired since the report: no candidates, a number can be typed
             sheet.duplicates = []

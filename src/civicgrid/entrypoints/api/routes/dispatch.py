@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from civicgrid.adapters.db.dispatch_control_repository import StoredSuggestion
+from civicgrid.domain.access import scope_of
 from civicgrid.domain.case_types import mask_contact_details
 from civicgrid.domain.dispatch import Suggestion
 from civicgrid.domain.roles import Role
@@ -126,6 +127,7 @@ def case_duplicates(number: str, app: AppDep, caller: StaffDep) -> list[Duplicat
         now=case.submitted_at,
         exclude_id=case.id,
         policy=dispatch_settings.effective_policy(uow=app.reader, base=duplicates.DEFAULT_POLICY),
+        scope=scope_of(caller.actor),
     )
     return [
         DuplicateStaff(
