@@ -88,7 +88,7 @@ def test_figures_export_per_group(civic: Civic) -> None:
         headers=civic.as_("leader"),
     )
     rows = rows_of_csv(answer.content)
-    assert rows[0][:3] == ["代码", "名称", "上报数"] and len(rows) == 2 and rows[1][2] == "1"
+    assert rows[0][:3] == ["代码", "名称", "上报量"] and len(rows) == 2 and rows[1][2] == "1"
     book = civic.client.get("/exports/figures.xlsx", params={"group_by": "org"}, headers=civic.as_("leader"))
     assert book.status_code == 200
     assert (

@@ -41,10 +41,10 @@ FIGURES = {
     "on_time": N_("On-time closure rate"),
     "closure": N_("Closure rate"),
     "rework": N_("Rework rate"),
-    "submitted": N_("Submitted"),
-    "open": N_("Open"),
+    "submitted": N_("Cases submitted"),
+    "open": N_("Open cases"),
     "overdue": N_("Overdue"),
-    "closed": N_("Closed"),
+    "closed": N_("Cases closed"),
 }
 GROUPS = {
     "street": N_("Street"),

@@ -166,7 +166,7 @@ PUBLIC_STEPS = {
 
 # A status in one or two words a resident understands (the badge; the sentence above says more).
 STATUS_WORDS = {
-    "submitted": N_("Received"),
+    "submitted": N_("Request received"),
     "registered": N_("Registered"),
     "dispatched": N_("Sent to the unit"),
     "accepted": N_("Taken on"),
