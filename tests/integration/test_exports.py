@@ -126,3 +126,21 @@ def test_an_export_too_large_is_refused_with_a_clear_message(
     answer = civic.client.get("/exports/cases.csv", headers=civic.as_("operator"))
     # Exports are links on pages: the refusal is a page in the reader's language.
     assert answer.status_code == 400 and "export_too_large" in answer.text and "缩小筛选范围" in answer.text
+
+
+def test_the_supervisors_export_links_filter_by_warning_escalation_and_supervision(civic: Civic) -> None:
+    number = report(civic)["number"]
+    report(civic, description="路灯不亮")
+    act(civic, "operator", number, "register")
+    act(civic, "supervisor", number, "supervise", note="请尽快处理", respond_by="2026-11-03T09:00:00+08:00")
+    for params, expected in (({"supervised": "true"}, [number]), ({"escalated": "true"}, [])):
+        rows = rows_of_csv(
+            civic.client.get("/exports/cases.csv", params=params, headers=civic.as_("operator")).content
+        )
+        assert [r[0] for r in rows[1:]] == expected, params
+    assert (
+        civic.client.get(
+            "/exports/cases.csv", params={"warning": "blue"}, headers=civic.as_("operator")
+        ).status_code
+        == 422
+    )

@@ -77,6 +77,8 @@ class CaseFilters:
     overdue: bool | None = None
     warning: str | None = None
     pending: bool | None = None  # waiting for a supervisor's decision
+    escalated: bool | None = None  # raised above the grid (community, street or district)
+    supervised: bool | None = None  # has had a supervision order (督办)
     text: str | None = None  # in the number, description or address
     numbers: Sequence[str] = field(default_factory=tuple)
 
@@ -149,6 +151,12 @@ def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bo
         where.append(sa.not_(sa.and_(running, cases.c.due < now)))
     if f.pending is True:
         where.append(cases.c.pending.is_not(None))
+    if f.escalated is not None:
+        raised = cases.c.escalation != "grid"
+        where.append(raised if f.escalated else sa.not_(raised))
+    if f.supervised is not None:
+        ordered = cases.c.supervision_count > 0
+        where.append(ordered if f.supervised else sa.not_(ordered))
     if f.text:
         like = f"%{escape_like(f.text.strip())}%"
         where.append(

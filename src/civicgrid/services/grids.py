@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -103,3 +104,24 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise InvalidBoundingBox()
     return west, south, east, north
+
+
+# Whole levels as served, per database and map version: building the 2,627 micro-grids' GeoJSON takes
+# seconds and every case page and map asks for it; a map import bumps the version, which retires them.
+_LEVEL_CACHE: dict[tuple[str, int, str], bytes] = {}
+
+
+def level_geojson(*, uow: Callable[[], UnitOfWork], level: Level) -> tuple[int, bytes]:
+    """One whole level of the map as GeoJSON bytes, with the map version they belong to (for ETags)."""
+    with uow() as u:
+        version = u.areas.map_version()
+        key = (u.conn.engine.url.render_as_string(), version, level.value)
+        cached = _LEVEL_CACHE.get(key)
+        if cached is not None:
+            return version, cached
+        areas = u.areas.all(level)
+    data = json.dumps(to_feature_collection(areas), ensure_ascii=False, separators=(",", ":")).encode()
+    if len(_LEVEL_CACHE) >= 32:
+        _LEVEL_CACHE.clear()
+    _LEVEL_CACHE[key] = data
+    return version, data

@@ -241,6 +241,14 @@ class ReferenceRepository:
             r["grid_codes"] = sorted(grids.get(r["code"], []))
         return rows
 
+    def worker(self, code: str) -> dict[str, Any] | None:
+        """One active worker's code, name, phone, kind and organisation; None if there is none."""
+        q = sa.select(
+            workers.c.code, workers.c.name, workers.c.phone, workers.c.kind, workers.c.org_code
+        ).where(workers.c.code == code, workers.c.active.is_(True))
+        row = self.conn.execute(q).first()
+        return dict(row._mapping) if row is not None else None
+
     def workers_of_grid(self, grid_code: str) -> list[dict[str, Any]]:
         """Active workers serving a grid: full-time first."""
         q = (

@@ -21,6 +21,7 @@ from civicgrid.entrypoints.api.routes import (
     areas,
     auth,
     cases,
+    dashboard,
     dispatch,
     docs,
     figures,
@@ -86,7 +87,20 @@ def create_app(application: App | None = None) -> FastAPI:
         page_renderer=web_errors.render_error,
         is_page=web_access.is_page,
     )
-    for module in (health, auth, cases, dispatch, tracking, photos, areas, reference, figures, open311, docs):
+    for module in (
+        health,
+        auth,
+        cases,
+        dispatch,
+        tracking,
+        photos,
+        areas,
+        reference,
+        dashboard,
+        figures,
+        open311,
+        docs,
+    ):
         api.include_router(module.router)
     api.mount(
         "/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query
@@ -38,6 +38,9 @@ def case_filters(
     submitted_to: Annotated[datetime | None, Query(alias="to")] = None,
     overdue: bool | None = None,
     pending: bool | None = None,
+    warning: Annotated[Literal["yellow", "red"] | None, Query(description="Deadline warning level.")] = None,
+    escalated: Annotated[bool | None, Query(description="Raised above the grid.")] = None,
+    supervised: Annotated[bool | None, Query(description="Has had a supervision order.")] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="Text in the number, description or address.")
     ] = None,
@@ -55,6 +58,9 @@ def case_filters(
         submitted_to=local_time(app, submitted_to),
         overdue=overdue,
         pending=pending,
+        warning=warning,
+        escalated=escalated,
+        supervised=supervised,
         text=q,
     )
 

@@ -62,6 +62,7 @@ FIELDS_BY_CODE = {
     "attribute_invalid": ("attributes",),
     "stale_version": ("expected_version",),
     "photo_not_found": ("photos",),
+    "invalid_period": ("from", "to"),
 }
 
 

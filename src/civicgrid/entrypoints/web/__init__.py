@@ -13,9 +13,33 @@ import xstatic.pkg.leaflet as leaflet
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from civicgrid.entrypoints.web.routes import admin, cases, exports, report, session, track
+from civicgrid.entrypoints.web.routes import (
+    admin,
+    cases,
+    command,
+    dept,
+    desk,
+    exports,
+    field,
+    report,
+    session,
+    supervisor,
+    track,
+)
 
-PAGE_ROUTERS = [session.router, report.router, track.router, cases.router, admin.router, exports.router]
+PAGE_ROUTERS = [
+    session.router,
+    report.router,
+    track.router,
+    desk.router,
+    field.router,
+    dept.router,
+    supervisor.router,
+    cases.router,
+    command.router,
+    admin.router,
+    exports.router,
+]
 
 STATIC = Path(str(resources.files("civicgrid.entrypoints.web") / "static"))
 VENDOR = STATIC / "vendor"  # filled by `make assets` (npm), never committed
