@@ -62,12 +62,16 @@ class Phase:
 
 # --------------------------------------------------------------------------------------- load generator
 class RawConnection:
-    """A keep-alive HTTP/1.1 connection that only writes prepared requests and reads status + body."""
+    """A keep-alive HTTP/1.1 connection that only writes prepared requests and reads status + body.
+
+    The last answer's body is kept in ``body`` (the soak reads case numbers from it).
+    """
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.body = b""
 
     async def exchange(self, request: bytes) -> int:
         if self.writer is None:
@@ -89,11 +93,13 @@ class RawConnection:
             elif name == b"transfer-encoding":
                 chunked = b"chunked" in value.lower()
         if chunked:
+            parts = []
             while (size := int((await self.reader.readline()).split(b";")[0], 16)) > 0:
-                await self.reader.readexactly(size + 2)
+                parts.append((await self.reader.readexactly(size + 2))[:-2])
             await self.reader.readline()
+            self.body = b"".join(parts)
         else:
-            await self.reader.readexactly(length)
+            self.body = await self.reader.readexactly(length)
         if close:
             self.close()
         return status

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         30 * 1024 * 1024, description="Largest request body accepted, in bytes (photos included).", ge=1024
     )
+    max_map_bytes: int = Field(
+        64 * 1024 * 1024,
+        description="Largest grid map file 'civicgrid grids check/import' reads, in bytes.",
+        ge=1024,
+    )
     session_hours: int = Field(
         12, description="How long a page sign-in lasts without activity (hours).", ge=1
     )

@@ -85,7 +85,8 @@ def test_guessed_numbers_and_tracking_tokens_open_nothing(civic: Civic) -> None:
     assert anonymous.status_code == 401
     assert civic.client.get("/api/v1/cases").json()["total"] == 0
     token = created["tracking_token"]
-    assert civic.client.get(f"/api/v1/track/{token[:-1]}x").status_code == 404
+    other = token[:-1] + ("y" if token.endswith("x") else "x")  # one character off (a token may end in x)
+    assert civic.client.get(f"/api/v1/track/{other}").status_code == 404
     assert civic.client.get(f"/api/v1/track/{created['number']}").status_code == 404
     assert civic.client.get(f"/api/v1/track/{token}").status_code == 200
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
-from civicgrid.analytics.figures import figures
+from civicgrid.analytics.figures import figures, figures_from_cases
 from civicgrid.domain.case_types import AreaChain, Callback, Location, Reporter, Satisfaction, Source
 from civicgrid.domain.cases import Case
 from civicgrid.domain.catalogue import Urgency
@@ -130,8 +130,14 @@ def test_street_figures_match_the_hand_computed_ones(stored: Engine) -> None:
 def test_the_total_adds_up_and_durations_are_summarised(stored: Engine) -> None:
     total = by_key(stored, None)["all"]
     assert total["counts"]["submitted"] == 4  # the case before the period is not counted
-    assert total["hours"]["accept_median"] == 1.0
-    assert total["hours"]["close_median"] == pytest.approx(72.0)
+    # From the rollups, each duration sits in the middle of its slot: [1.0, 1.1) h and [72, 73) h.
+    assert total["hours"]["accept_median"] == 1.05
+    assert total["hours"]["close_median"] == 72.5
+    with stored.connect() as conn:
+        (exact,) = figures_from_cases(conn, start=T0, end=T0 + timedelta(days=30), group=None, now=NOW)
+    assert exact["hours"]["accept_median"] == 1.0
+    assert exact["hours"]["close_median"] == pytest.approx(72.0)
+    assert exact["counts"] == total["counts"]
 
 
 def test_a_group_without_callbacks_has_no_rate_rather_than_zero() -> None:

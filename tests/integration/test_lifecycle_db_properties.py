@@ -22,7 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_concurrency import race
 
+from civicgrid.adapters.db.rollup_model import rollup_zone
 from civicgrid.analytics.figures import figures
+from civicgrid.analytics.rollups import check
+from civicgrid.analytics.rollups.query import midnight
 from civicgrid.domain.case_types import ASSIGNED_STATUSES, Action, Outcome, Satisfaction, Source, Status
 from civicgrid.domain.cases import Case
 from civicgrid.domain.catalogue import Urgency
@@ -247,6 +250,15 @@ def check_figures(civic: Civic, day: datetime, cases: list[Case], now: datetime)
         street: expected_counts([c for c in cases if c.areas.street == street], now)
         for street in {c.areas.street for c in cases}
     }
+    # The rollups kept by every write equal a recount from the raw cases, and a whole local day (no raw
+    # edges: answered from the rollups alone) gives the cohort's figures.
+    with civic.app.engine.connect() as conn, conn.begin():
+        report = check(conn)
+        zone = rollup_zone()
+        local_day = midnight(day.astimezone(zone).date(), zone)
+        (whole_day,) = figures(conn, start=local_day, end=local_day + timedelta(days=1), group=None, now=now)
+    assert report.ok, report.differences
+    assert whole_day["counts"] == expected_counts(cases, now)
 
 
 def perform(civic: Civic, number: str, call: tuple[str, str, int], version: int | None, **ctx: Any) -> Any:

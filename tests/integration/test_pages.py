@@ -98,3 +98,16 @@ def test_shared_static_files_are_served_from_packages(civic: Civic) -> None:
         "/static/leaflet/leaflet.js",
     ):
         assert civic.client.get(path).status_code == 200, path
+
+
+def test_a_nul_character_in_any_page_form_is_a_clear_422(civic: Civic) -> None:
+    """PostgreSQL cannot store text with NUL: every page form refuses it before any handler runs."""
+    anonymous = civic.client.post("/report", data={"description": "井盖\x00缺失", "category_code": "C0101"})
+    assert anonymous.status_code == 422 and "NUL" in anonymous.text
+    token = sign_in(civic, "admin", "/admin")
+    staff = civic.client.post("/admin/apikeys", data={"csrf_token": token, "name": "bad\x00name"})
+    assert staff.status_code == 422
+    multipart = civic.client.post(
+        "/admin/map", data={"csrf_token": token, "mode": "check\x00"}, files={"file": ("m.json", b"{}")}
+    )
+    assert multipart.status_code == 422

@@ -252,3 +252,20 @@ def test_the_audit_log_filters_by_action(admin: tuple[Civic, str]) -> None:
         and "user.create" in page.text
         and "sign_in" not in page.text.split("<tbody>")[1]
     )
+
+
+def test_the_audit_search_takes_empty_date_fields_and_refuses_unreadable_ones(
+    admin: tuple[Civic, str],
+) -> None:
+    civic, _ = admin
+    page = civic.client.get("/admin/audit", params={"actor": "", "action": "sign_in", "from": "", "to": ""})
+    assert page.status_code == 200 and "sign_in" in page.text
+    assert civic.client.get("/admin/audit", params={"from": "yesterday"}).status_code == 422
+
+
+def test_the_roster_export_takes_the_roster_forms_any_and_inactive(admin: tuple[Civic, str]) -> None:
+    civic, _ = admin
+    answer = civic.client.get(
+        "/exports/workers.csv", params={"q": "", "org": "", "kind": "", "inactive": "true"}
+    )
+    assert answer.status_code == 200 and answer.content.decode("utf-8-sig").count("\n") == 6

@@ -352,3 +352,27 @@ def test_the_case_page_names_things_in_both_languages(civic: Civic) -> None:
     assert "井盖" in zh and "立案" in zh and 'data-focus="D1111"' in zh
     en = page(civic, number, lang="en")
     assert 'lang="en"' in en and "Register" in en.title() and "Summary" in en
+
+
+def test_the_pending_filter_finds_only_cases_waiting_for_a_supervisor(civic: Civic) -> None:
+    from test_api import act, report
+
+    from civicgrid.analytics.case_queries import CaseFilters, list_cases
+    from civicgrid.domain.access import CaseScope
+
+    waiting = report(civic)["number"]
+    report(civic)
+    act(civic, "operator", waiting, "register")
+    act(civic, "operator", waiting, "dispatch", org_code="chengguan", assignee_code="F0001")
+    act(civic, "worker", waiting, "return", reason="不属于本网格")
+    everything = CaseScope(everything=True)
+    with civic.app.engine.connect() as conn:
+        for pending, expected in ((True, 1), (False, 1)):
+            found = list_cases(
+                conn, scope=everything, filters=CaseFilters(pending=pending), now=civic.clock()
+            )
+            assert found.total == expected, pending
+    rows = civic.client.get(
+        "/api/v1/cases", params={"pending": "true"}, headers=civic.as_("supervisor")
+    ).json()
+    assert [c["number"] for c in rows["items"]] == [waiting]

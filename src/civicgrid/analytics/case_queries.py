@@ -15,6 +15,7 @@ from civicgrid.domain.access import CaseScope
 from civicgrid.domain.case_types import ASSIGNED_STATUSES
 
 MAX_PAGE_SIZE = 200
+PENDING_KINDS = ("return", "extension", "suspension")  # requests that wait for a supervisor
 
 LIST_COLUMNS = (
     cases.c.id,
@@ -149,8 +150,11 @@ def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bo
         where.append(sa.and_(running, cases.c.due < now))
     elif f.overdue is False:
         where.append(sa.not_(sa.and_(running, cases.c.due < now)))
-    if f.pending is True:
-        where.append(cases.c.pending.is_not(None))
+    if f.pending is not None:
+        # The column is JSON: "no request" is stored as JSON null, so ask for the request's kind.
+        kind = sa.func.coalesce(cases.c.pending["kind"].as_string(), "")
+        waiting = kind.in_(PENDING_KINDS)
+        where.append(waiting if f.pending else sa.not_(waiting))
     if f.escalated is not None:
         raised = cases.c.escalation != "grid"
         where.append(raised if f.escalated else sa.not_(raised))

@@ -1,7 +1,11 @@
-"""Figures per group for a period, straight from the cases (the cohort of cases submitted in the period).
+"""Figures per group for a period: the cohort of cases submitted in the period, and the one before it.
 
-One GROUP BY gives the counts; the formulas are ``civicgrid.domain.metrics``. Durations (time to accept,
-time to close) are summarised as median and 90th percentile.
+``figures`` answers from the rollups (``civicgrid.analytics.rollups``): any period, any grouping, with the
+previous period of equal length beside each group and the change. ``figures_from_cases`` is the reference
+it is checked against: one GROUP BY over the raw cases, durations exact. The formulas of both are
+``civicgrid.domain.metrics``. Durations (time to accept, time to close) are summarised as median and 90th
+percentile; from the rollups they are exact to half a histogram slot (3 minutes to accept, 30 minutes to
+close).
 """
 
 from __future__ import annotations
@@ -9,17 +13,21 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from civicgrid.adapters.db.rollup_tables import COUNTS
 from civicgrid.adapters.db.tables import areas, cases, categories, organisations, workers
 from civicgrid.analytics.case_queries import scope_condition
+from civicgrid.analytics.rollups.query import Tally, quantile, tallies
 from civicgrid.domain.access import CaseScope
 from civicgrid.domain.case_types import ASSIGNED_STATUSES, OPEN_STATUSES
 from civicgrid.domain.metrics import DEFAULT_WEIGHTS, Counts, Weights, rates
+from civicgrid.domain.periods import EARLIEST
 
 GROUPS = {
     "street": cases.c.street_code,
@@ -49,8 +57,78 @@ def figures(
     now: datetime,
     scope: CaseScope | None = None,
     weights: Weights = DEFAULT_WEIGHTS,
+    previous: bool = True,
+    hours: bool = True,
+    zone: ZoneInfo | None = None,
 ) -> list[dict[str, Any]]:
-    """Counts, rates, score, grade and durations per group for cases submitted in [start, end)."""
+    """Counts, rates, score, grade and hours per group for cases submitted in [start, end), from the rollups.
+
+    With ``previous``, each group also carries ``previous`` (the same figures for the period of equal
+    length just before) and ``delta`` (this period minus that one; None where either has no data). Without
+    ``hours`` the durations are left out (None), which spares reading their histograms: the counts and rates
+    of many groups over a long period then come from a few thousand rollup rows.
+    """
+    current = tallies(conn, start=start, end=end, group=group, now=now, scope=scope, zone=zone, hours=hours)
+    before: dict[Any, Tally] = {}
+    if previous:
+        a, b = previous_period(start, end)
+        before = tallies(conn, start=a, end=b, group=group, now=now, scope=scope, zone=zone, hours=hours)
+    names = group_names(conn, group, [k for k in current if k is not None])
+    out = []
+    for k, tally in current.items():
+        entry: dict[str, Any] = {"key": k, "name": names.get(k, k), **_figures_of(tally, weights, hours)}
+        if previous:
+            entry["previous"] = _figures_of(before.get(k) or Tally(), weights, hours)
+            entry["delta"] = _delta(entry, entry["previous"])
+        out.append(entry)
+    out.sort(key=lambda g: (-(g["rates"]["score"] or -1), str(g["key"])))
+    return out
+
+
+def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The period of equal length that ends where [start, end) begins (never before any record can be)."""
+    span = max(timedelta(0), min(end - start, start - EARLIEST))  # an empty or reversed period: empty
+    return start - span, start
+
+
+def _figures_of(tally: Tally, weights: Weights, hours: bool = True) -> dict[str, Any]:
+    counts = Counts(**dict(zip(COUNTS, tally.counts, strict=True)), overdue=tally.overdue)
+    if not hours:  # the raw edges of a period did count their durations: without the rest they mean nothing
+        tally = Tally(counts=tally.counts, overdue=tally.overdue)
+    return {
+        "counts": dict(vars(counts)),  # asdict() deep-copies: ten times slower over thousands of groups
+        "rates": dict(vars(rates(counts, weights))),
+        "hours": {
+            "accept_median": quantile(tally.accept, "accept", 0.5),
+            "accept_p90": quantile(tally.accept, "accept", 0.9),
+            "close_median": quantile(tally.close, "close", 0.5),
+            "close_p90": quantile(tally.close, "close", 0.9),
+        },
+    }
+
+
+def _delta(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    def minus(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else round(a - b, 6)
+
+    out: dict[str, Any] = {
+        name: now["counts"][name] - before["counts"][name] for name in ("submitted", "closed", "overdue")
+    }
+    out.update({name: minus(v, before["rates"][name]) for name, v in now["rates"].items() if name != "grade"})
+    return out
+
+
+def figures_from_cases(
+    conn: Connection,
+    *,
+    start: datetime,
+    end: datetime,
+    group: str | None,
+    now: datetime,
+    scope: CaseScope | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> list[dict[str, Any]]:
+    """The reference: the figures per group for cases submitted in [start, end), from the raw cases."""
     key = GROUPS[group] if group else sa.literal("all")
     running = cases.c.status.in_([s.value for s in ASSIGNED_STATUSES])
     where = [cases.c.submitted_at >= start, cases.c.submitted_at < end]

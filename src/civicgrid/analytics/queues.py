@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from civicgrid.adapters.db.tables import case_events, cases
 from civicgrid.analytics.case_queries import (
     LIST_COLUMNS,
+    PENDING_KINDS,
     CaseFilters,
     Page,
     filter_conditions,
@@ -34,7 +35,6 @@ TASK_GROUPS = {
     "to_report": (Status.IN_PROGRESS.value,),
 }
 DEPT_GROUPS = ("to_accept", "in_progress", "pending", "overdue")
-PENDING_KINDS = ("return", "extension", "suspension")
 _RUNNING = [s.value for s in ASSIGNED_STATUSES]
 OPEN_CODES = sorted(s.value for s in OPEN_STATUSES)
 

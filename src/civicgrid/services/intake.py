@@ -132,6 +132,7 @@ def file_report(
     idempotency: tuple[str, str] | None,
 ) -> Receipt:
     """Everything of filing a report inside the caller's open unit of work, which commits (or batches)."""
+    _refuse_nul(report)  # first: PostgreSQL cannot even look a category code up when it holds a NUL
     fingerprint = report.fingerprint()
     if idempotency is not None:
         stored = u.idempotency.get(*idempotency)
@@ -198,8 +199,6 @@ def _check(report: ReportCase, category: Category) -> None:
         raise InvalidReport(detail=N_("A report needs a description."))
     if len(description) > MAX_DESCRIPTION:
         raise InvalidReport(detail=N_("The description is longer than 4,000 characters."))
-    if "\x00" in description or "\x00" in report.address:
-        raise InvalidReport(detail=N_("The text contains a NUL character."))
     phone = _clean(report.reporter_phone)
     if phone and not _PHONE.match(phone):
         raise InvalidReport(detail=N_("The phone number is not valid."))
@@ -212,6 +211,15 @@ def _check(report: ReportCase, category: Category) -> None:
         raise InvalidReport(detail=N_("The address is longer than 500 characters."))
     if (report.lon is None) != (report.lat is None):
         raise InvalidReport(detail=N_("Give both longitude and latitude, or neither."))
+
+
+def _refuse_nul(report: ReportCase) -> None:
+    texts = [report.category_code, report.description, report.address, *report.photos]
+    texts += [v for v in (report.reporter_name, report.reporter_phone, report.reporter_email) if v]
+    for key, value in report.attributes.items():
+        texts += [key, *([value] if isinstance(value, str) else [str(v) for v in value])]
+    if any("\x00" in text for text in texts):
+        raise InvalidReport(detail=N_("The text contains a NUL character."))
 
 
 def _answers(report: ReportCase, category: Category) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from civicgrid.adapters.db.rollup_model import Contribution, contribution
+from civicgrid.adapters.db.rollup_writer import RollupDelta
 from civicgrid.adapters.db.tables import case_events, cases
 from civicgrid.domain.case_types import (
     OPEN_STATUSES,
@@ -69,6 +71,9 @@ class CaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._last_id: int | None = None  # SQLite: ids handed out in this transaction (write lock held)
+        # The rollups move with every case write; the unit of work flushes them just before it commits.
+        self.rollups = RollupDelta()
+        self._contributions: dict[tuple[int, int], Contribution] = {}  # (id, version) as loaded or saved
 
     # ------------------------------------------------------------------ write
     def add(self, case: Case, *, tracking_hash: str | None = None) -> Case:
@@ -79,6 +84,7 @@ class CaseRepository:
         row = _to_row(case)
         row.update(id=case.id, version=1, tracking_hash=tracking_hash)
         self.conn.execute(_INSERT_CASE, row)
+        self._counted(case.id, 1, None, row)
         self._store_events(case)
         return case
 
@@ -106,6 +112,7 @@ class CaseRepository:
             row = _to_row(case)
             row.update(id=case.id, version=1)
             rows.append(row)
+            self.rollups.add(contribution(row))
             events.extend(_event_row(case.id, e) for e in case.new_events)
         if not rows:
             return
@@ -128,6 +135,16 @@ class CaseRepository:
     def save(self, case: Case) -> None:
         """Write the changed case; a concurrent change since it was loaded raises ``StaleVersion``."""
         assert case.id is not None
+        old = self._contributions.pop((case.id, case.version), None)
+        if old is None:  # not loaded through this repository: read what the row counts for now
+            stored = (
+                self.conn.execute(
+                    sa.select(cases).where(cases.c.id == case.id, cases.c.version == case.version)
+                )
+                .mappings()
+                .first()
+            )
+            old = contribution(stored) if stored is not None else None
         row = _to_row(case)
         row["version"] = case.version + 1
         result = self.conn.execute(
@@ -137,7 +154,17 @@ class CaseRepository:
             actual = self.conn.execute(sa.select(cases.c.version).where(cases.c.id == case.id)).scalar()
             raise StaleVersion(expected=case.version, actual=actual)
         case.version += 1
+        self._counted(case.id, case.version, old, row)
         self._store_events(case)
+
+    def flush_rollups(self) -> None:
+        """Write the rollup changes gathered in this transaction (called by the unit of work)."""
+        self.rollups.flush(self.conn)
+
+    def _counted(self, case_id: int, version: int, old: Contribution | None, row: dict[str, Any]) -> None:
+        new = contribution(row)
+        self.rollups.move(old, new)
+        self._contributions[(case_id, version)] = new
 
     def _store_events(self, case: Case) -> None:
         if case.new_events:
@@ -226,6 +253,8 @@ class CaseRepository:
 
     def _load(self, row: Any) -> Case:
         case = _from_row(row)
+        assert case.id is not None
+        self._contributions[(case.id, case.version)] = contribution(row)
         ev = self.conn.execute(
             sa.select(case_events).where(case_events.c.case_id == case.id).order_by(case_events.c.seq)
         ).mappings()

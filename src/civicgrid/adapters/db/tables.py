@@ -206,6 +206,9 @@ cases = sa.Table(
     sa.Column("reporter_user_id", sa.Integer, nullable=True, index=True),
 )
 
+# The overdue list of one street (the running cases' partial index is in rollup_tables).
+sa.Index("ix_cases_street_code_status_due", cases.c.street_code, cases.c.status, cases.c.due)
+
 case_events = sa.Table(
     "case_events",
     metadata,
@@ -239,3 +242,4 @@ idempotency_keys = sa.Table(
 )
 from civicgrid.adapters.db import account_tables as account_tables  # noqa: E402  (registers the account tables on metadata)
 from civicgrid.adapters.db import dispatch_tables as dispatch_tables  # noqa: E402  (registers the dispatch tables on metadata)
+from civicgrid.adapters.db import rollup_tables as rollup_tables  # noqa: E402  (registers the rollup tables on metadata)

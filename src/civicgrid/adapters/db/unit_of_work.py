@@ -72,9 +72,11 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Make everything done in this unit durable, then let the next writer in."""
+        self.cases.flush_rollups()  # the figures' rollups change in the same transaction as the cases
         self._tx.commit()
         self._open_gate()
 
     def rollback(self) -> None:
         """Undo everything done in this unit."""
+        self.cases.rollups.discard()
         self._tx.rollback()

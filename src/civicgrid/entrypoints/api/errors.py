@@ -128,7 +128,7 @@ def install(
         locale = request_locale(request)
         message = translate(exc.message, locale, **exc.params)
         headers = {}
-        if exc.code == "too_many_attempts" and "retry_after" in exc.params:
+        if status == 429 and "retry_after" in exc.params:
             headers["Retry-After"] = str(exc.params["retry_after"])
         answer = other_door(request, status, exc.code, message)
         if answer is not None:

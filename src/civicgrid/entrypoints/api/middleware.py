@@ -1,4 +1,4 @@
-"""ASGI middleware: a cap on request bodies, and security headers on every answer."""
+"""ASGI middleware: a cap on request bodies, no NUL in addresses, and security headers on every answer."""
 
 from __future__ import annotations
 
@@ -27,8 +27,16 @@ class BodyTooLarge(Exception):
     pass
 
 
+_UNREADABLE = N_("The request could not be read: check its encoding (UTF-8) and format.")
+_TOO_LARGE = N_("The request is too large.")
+
+
 class LimitsAndHeaders:
-    """Refuses bodies over ``max_body`` (declared or streamed) with 413, and adds the security headers."""
+    """Refuses bodies over ``max_body`` (declared or streamed) with 413, and adds the security headers.
+
+    A NUL character in the path or the query string is refused here with 400, once for every route: no
+    code or name contains one, and PostgreSQL cannot even compare text holding one (it would be a 500).
+    """
 
     def __init__(self, app: ASGIApp, *, max_body: int) -> None:
         self.app = app
@@ -38,10 +46,13 @@ class LimitsAndHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, send, 400, "bad_request", _UNREADABLE)
+            return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, 413, "body_too_large", _TOO_LARGE)
             return
         seen = 0
         started = False
@@ -70,15 +81,15 @@ class LimitsAndHeaders:
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge:
             if not started:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, 413, "body_too_large", _TOO_LARGE)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        message = translate(N_("The request is too large."), _locale(scope))
-        body, content_type = _too_large(str(scope.get("path", "")), message)
+    async def _refuse(self, scope: Scope, send: Send, status: int, code: str, text: str) -> None:
+        message = translate(text, _locale(scope))
+        body, content_type = _refusal(str(scope.get("path", "")), code, message)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
@@ -89,16 +100,16 @@ class LimitsAndHeaders:
         await send({"type": "http.response.body", "body": body})
 
 
-def _too_large(path: str, message: str) -> tuple[bytes, bytes]:
-    """The 413 body in the shape of the door asked: the JSON API's, or Open311's errors list (XML or JSON)."""
+def _refusal(path: str, code: str, message: str) -> tuple[bytes, bytes]:
+    """The body in the shape of the door asked: the JSON API's, or Open311's errors list (XML or JSON)."""
     if not path.startswith("/open311/"):
-        body = {"error": {"code": "body_too_large", "message": message, "fields": []}}
+        body = {"error": {"code": code, "message": message, "fields": []}}
         return json.dumps(body, ensure_ascii=False).encode(), b"application/json"
     if path.endswith(".json"):
-        errors = [{"code": "body_too_large", "description": message}]
+        errors = [{"code": code, "description": message}]
         return json.dumps(errors, ensure_ascii=False).encode(), b"application/json; charset=utf-8"
     xml = (
-        '<?xml version="1.0" encoding="utf-8"?><errors><error><code>body_too_large</code>'
+        f'<?xml version="1.0" encoding="utf-8"?><errors><error><code>{code}</code>'
         f"<description>{escape(message)}</description></error></errors>"
     )
     return xml.encode(), b"text/xml; charset=utf-8"

@@ -16,10 +16,28 @@ Note = Annotated[str, Field(default="", max_length=2000)]
 PhotoNames = Annotated[list[Annotated[str, Field(max_length=120)]], Field(default_factory=list, max_length=3)]
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Strict(BaseModel):
-    """Unknown fields are refused, so a typo is an error rather than silently ignored."""
+    """Unknown fields are refused, so a typo is an error rather than silently ignored; so is text with NUL."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # No field has a use for a NUL character, and PostgreSQL can neither store nor compare text with one.
+        if _has_nul(value):
+            raise ValueError("NUL character")
+        return value
 
 
 class CaseCreate(Strict):
@@ -38,13 +56,6 @@ class CaseCreate(Strict):
     source: Source | None = None
     photos: PhotoNames
     attributes: Annotated[dict[str, str | list[str]], Field(default_factory=dict, max_length=50)]
-
-    @field_validator("description", "address")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("NUL character")
-        return value
 
 
 class CaseCreated(BaseModel):

@@ -16,6 +16,7 @@ from civicgrid.entrypoints.cli.calendar import calendar_app
 from civicgrid.entrypoints.cli.common import DbOption, JsonOption, console, friendly, open_app, print_json, t
 from civicgrid.entrypoints.cli.demo import demo
 from civicgrid.entrypoints.cli.dispatch import dispatch_app
+from civicgrid.entrypoints.cli.figures import figures_app
 from civicgrid.entrypoints.cli.grids import grids_app
 from civicgrid.entrypoints.cli.serve import serve
 from civicgrid.entrypoints.cli.sweep import sweep
@@ -37,6 +38,7 @@ app.command("sweep")(sweep)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(dispatch_app, name="dispatch")
+app.add_typer(figures_app, name="figures")
 
 
 @app.callback(invoke_without_command=True)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from civicgrid.config import Settings
 from civicgrid.domain.geography import Level, MapProblem, MapRejected
 from civicgrid.entrypoints.cli.common import DbOption, console, fail, friendly, open_app, print_json, t
 from civicgrid.i18n import translate
@@ -23,9 +24,22 @@ LevelOption = Annotated[
 
 
 def read_json_file(path: Path) -> object:
-    """The parsed JSON of a file, or one clear line and exit 1."""
+    """The parsed JSON of a file, or one clear line and exit 1; a file over the size limit is not read."""
+    # Parsed GeoJSON takes several times its size in memory: the limit bounds memory and time up front.
+    limit = Settings().max_map_bytes
+    too_large = t(
+        "{path} is larger than {limit} MB (CIVICGRID_MAX_MAP_BYTES).",
+        path=str(path),
+        limit=f"{limit / 1048576:g}",
+    )
+    if path.is_file() and path.stat().st_size > limit:
+        fail(too_large)
+    with path.open("rb") as f:
+        raw = f.read(limit + 1)  # a pipe or device has no size to look at first
+    if len(raw) > limit:
+        fail(too_large)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         fail(t("{path} is not UTF-8 text.", path=str(path)))
     try:

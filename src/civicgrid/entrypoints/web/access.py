@@ -5,13 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from civicgrid.domain.errors import N_, DomainError
+from civicgrid.domain.errors import N_, DomainError, InvalidInput
 from civicgrid.domain.roles import Role
-from civicgrid.entrypoints.api.deps import Caller, NotPermittedHere, check_csrf, get_caller
+from civicgrid.entrypoints.api.deps import SAFE_METHODS, Caller, NotPermittedHere, check_csrf, get_caller
 
 API_PREFIXES = ("/api/", "/open311/", "/static/", "/openapi.json", "/docs", "/healthz", "/readyz")
+
+
+class NulInForm(InvalidInput):
+    code = "nul_in_text"
+    message = N_("The text contains a NUL character.")
+
+
+async def refuse_nul_in_form(request: Request) -> None:
+    """No page form has a use for a NUL character, and PostgreSQL can neither store nor compare one."""
+    if request.method in SAFE_METHODS or not request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        return
+    form = await request.form()  # Starlette keeps the parsed form: the handler reads the same one
+    if any(isinstance(v, str) and "\x00" in v for _k, v in form.multi_items()):
+        raise NulInForm()
 
 
 class SignInRequired(DomainError):
@@ -30,7 +46,8 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
     """A dependency: the caller must be signed in with one of ``roles`` (CSRF is checked on forms)."""
     allowed = frozenset(roles)
 
-    async def dependency(caller: Annotated[Caller, Depends(check_csrf)]) -> Caller:
+    async def dependency(request: Request, caller: Annotated[Caller, Depends(check_csrf)]) -> Caller:
+        await refuse_nul_in_form(request)
         if not caller.signed_in:
             raise SignInRequired()
         if caller.actor.role not in allowed:
@@ -40,8 +57,9 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
     return dependency
 
 
-async def anyone(caller: Annotated[Caller, Depends(check_csrf)]) -> Caller:
+async def anyone(request: Request, caller: Annotated[Caller, Depends(check_csrf)]) -> Caller:
     """Any visitor, signed in or not (CSRF is checked on forms that ride on a session)."""
+    await refuse_nul_in_form(request)
     return caller
 
 

@@ -62,12 +62,18 @@ def parse_query(request: Request, timezone: str) -> ListQuery:
         value = q.get(name) or ""
         _check(not value or value in allowed, name)
         values[name] = value or None
-    flags = {name: _flag(q.get(name) or "", name) for name in ("overdue", "pending")}
+    flags = {
+        name: _flag(q.get(name) or "", name) for name in ("overdue", "pending", "escalated", "supervised")
+    }
+    warning = q.get("warning") or ""
+    _check(warning in ("", "yellow", "red"), "warning")
+    if warning:
+        params.append(("warning", warning))
     bounds = {name: _moment(q.get(name) or "", timezone, name) for name in ("from", "to")}
     for name in ("area", "org", "assignee", "category", "urgency", "source", "q"):
         if values[name]:
             params.append((name, str(values[name])))
-    for name in ("from", "to", "overdue", "pending"):
+    for name in ("from", "to", "overdue", "pending", "escalated", "supervised"):
         if {**bounds, **flags}[name] is not None:
             params.append((name, q.get(name) or ""))
     filters = CaseFilters(
@@ -82,6 +88,9 @@ def parse_query(request: Request, timezone: str) -> ListQuery:
         submitted_to=bounds["to"],
         overdue=flags["overdue"],
         pending=flags["pending"],
+        warning=warning or None,
+        escalated=flags["escalated"],
+        supervised=flags["supervised"],
         text=values["q"],
     )
     sort = q.get("sort") or "newest"

@@ -118,6 +118,8 @@ def parse_form(items: Iterable[tuple[str, str]]) -> NewRequest:
     single: dict[str, str] = {}
     attributes: dict[str, list[str]] = {}
     for name, raw in items:
+        if "\x00" in name or "\x00" in raw:  # before any look-up: PostgreSQL cannot compare text with NUL
+            raise InvalidArgument(name=name.replace("\x00", ""), detail=N_("it contains a NUL character"))
         match = _ATTRIBUTE.match(name)
         if match is not None:
             value = present(raw)

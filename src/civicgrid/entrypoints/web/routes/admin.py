@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from civicgrid.analytics.admin_queries import (
@@ -19,7 +20,7 @@ from civicgrid.analytics.admin_queries import (
 from civicgrid.domain.accounts import UserSpec
 from civicgrid.domain.administration import CategoryEdit, OrganisationEdit, WorkerEdit
 from civicgrid.domain.case_types import mask_phone
-from civicgrid.domain.errors import DomainError
+from civicgrid.domain.errors import DomainError, InvalidInput
 from civicgrid.domain.geography import Level, MapRejected
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.case_filters import local_time
@@ -59,6 +60,15 @@ def overview(request: Request, app: AppDep, caller: AdminCaller) -> Response:
     return render(request, "admin/overview.html", context)
 
 
+def _moment(text: str, field: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(detail=field) from None
+
+
 def worker_page_total(app: AppDep) -> int:
     with app.engine.connect() as conn:
         return worker_page(conn, WorkerFilters(), page=1, page_size=1).total
@@ -85,9 +95,18 @@ async def map_upload(
     locale = getattr(request.state, "locale", "zh_CN")
     with app.reader() as u:
         counts = u.areas.counts()
-    raw = await file.read()
     report: dict[str, Any] = {"file": file.filename or "", "problems": [], "imported": None, "checked": None}
     status = 200
+    raw = await file.read(app.settings.max_map_bytes + 1)
+    if len(raw) > app.settings.max_map_bytes:
+        report["problems"] = [
+            {
+                "kind": "too_large",
+                "codes": [],
+                "message": translate(N_("The file is larger than a grid map may be."), locale),
+            }
+        ]
+        return render(request, "admin/map.html", _map_context(counts, report), status_code=413)
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -99,14 +118,15 @@ async def map_upload(
             }
         ]
         return render(request, "admin/map.html", _map_context(counts, report), status_code=422)
-    areas, problems = check_map_data(data)
+    # Checking and storing thousands of polygons is CPU work: off the event loop.
+    areas, problems = await run_in_threadpool(check_map_data, data)
     if problems:
         report["problems"] = _problems(problems, locale)
         status = 422
     elif mode == "import":
         try:
-            report["imported"] = grids.import_areas(
-                uow=app.uow, areas=areas, actor=caller.actor, now=app.clock()
+            report["imported"] = await run_in_threadpool(
+                grids.import_areas, uow=app.uow, areas=areas, actor=caller.actor, now=app.clock()
             )
         except MapRejected as exc:
             report["problems"] = _problems(exc.problems, locale)
@@ -550,11 +570,13 @@ def audit_page_view(
     app: AppDep,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since_text: Annotated[str, Query(alias="from", max_length=40)] = "",
+    until_text: Annotated[str, Query(alias="to", max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
     """Every sign-in and every write, newest first, filtered by who, what and when."""
+    # An empty date field of the form means no bound (a browser sends from=&to=).
+    since, until = _moment(since_text, "from"), _moment(until_text, "to")
     filters = AuditFilters(
         actor=actor or None, action=action or None, since=local_time(app, since), until=local_time(app, until)
     )

@@ -144,11 +144,18 @@ def export_workers(
     caller: StaffDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     org: Annotated[str | None, Query(max_length=32)] = None,
-    kind: Annotated[Literal["fulltime", "professional"] | None, Query()] = None,
+    kind: Annotated[Literal["fulltime", "professional", ""], Query()] = "",
     grid: Annotated[str | None, Query(max_length=32)] = None,
+    inactive: bool = False,
 ) -> Response:
-    """The grid worker roster (phones masked)."""
-    filters = WorkerFilters(text=q, org_code=org, kind=kind, grid_code=grid)
+    """The grid worker roster (phones masked), with the roster page's filters ("" means any)."""
+    filters = WorkerFilters(
+        text=q or None,
+        org_code=org or None,
+        kind=kind or None,
+        grid_code=grid or None,
+        include_inactive=inactive,
+    )
     with app.engine.connect() as conn:
         table = tables.workers_table(conn, filters)
     return _send(request, app, table, fmt)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from civicgrid.analytics import queues
+from civicgrid.analytics.case_queries import PENDING_KINDS
 from civicgrid.domain.access import scope_of
 from civicgrid.domain.errors import DomainError
 from civicgrid.domain.geography import Level
@@ -58,7 +59,7 @@ def _approvals(
     error: tuple[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    kind = kind if kind in queues.PENDING_KINDS else ""
+    kind = kind if kind in PENDING_KINDS else ""
     now = app.clock()
     with app.engine.connect() as conn:
         found = queues.approvals(
@@ -67,7 +68,7 @@ def _approvals(
         rows = present(conn, found.page.rows, caller.actor, now, locale_of(request))
     context = {
         "kind": kind,
-        "kinds": queues.PENDING_KINDS,
+        "kinds": PENDING_KINDS,
         "rows": rows,
         "requests": {r.number: _request_of(r.extra.get("pending")) for r in rows},
         "counts": found.counts,

@@ -1,0 +1,113 @@
+"""Moves case contributions in the rollups, inside the transaction of the case change.
+
+The case repository gathers every change of a unit of work in a ``RollupDelta`` (old contribution out, new
+one in); the unit of work flushes it just before its commit as upserts (``INSERT ... ON CONFLICT DO
+UPDATE SET n = n + excluded.n``, the same statement on SQLite and PostgreSQL). Rows are written in key
+order, so two PostgreSQL transactions touching the same rows lock them in the same order and never
+deadlock; a batch of reports that share a day and area pays one upsert per row, not one per report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from civicgrid.adapters.db.rollup_model import Contribution
+from civicgrid.adapters.db.rollup_tables import COUNTS, KEY, case_rollup_hours, case_rollups
+
+RowKey = tuple[Any, ...]  # (cube, grain, bucket, *dimensions)
+_HOURS_KEY = (*KEY, "measure", "slot")
+
+
+class RollupDelta:
+    """The pending change of the rollups in one transaction."""
+
+    def __init__(self) -> None:
+        self.rows: dict[RowKey, list[int]] = {}
+        self.hours: defaultdict[RowKey, int] = defaultdict(int)
+
+    def add(self, c: Contribution, sign: int = 1) -> None:
+        """Count a contribution in (``sign`` 1) or out (-1)."""
+        width = len(COUNTS)
+        for key in c.row_keys():
+            acc = self.rows.get(key)
+            if acc is None:
+                acc = self.rows[key] = [0] * width
+            for i, v in enumerate(c.counts):
+                if v:
+                    acc[i] += sign * v
+            if c.accept_slot is not None:
+                self.hours[(*key, "accept", c.accept_slot)] += sign
+            if c.close_slot is not None:
+                self.hours[(*key, "close", c.close_slot)] += sign
+
+    def discard(self) -> None:
+        """Forget the pending change (the transaction was rolled back)."""
+        self.rows.clear()
+        self.hours.clear()
+
+    def move(self, old: Contribution | None, new: Contribution) -> None:
+        """A case changed from ``old`` (None: it is new) to ``new``."""
+        if old == new:
+            return
+        if old is not None:
+            self.add(old, -1)
+        self.add(new, 1)
+
+    def flush(self, conn: Connection) -> None:
+        """Apply the pending change and forget it."""
+        rows = sorted((k, v) for k, v in self.rows.items() if any(v))
+        hours = sorted((k, n) for k, n in self.hours.items() if n)
+        self.rows.clear()
+        self.hours.clear()
+        if rows:
+            conn.execute(
+                _upsert(conn, "rows"),
+                [dict(zip(KEY, k, strict=True)) | dict(zip(COUNTS, v, strict=True)) for k, v in rows],
+            )
+            # A row whose cases all moved elsewhere (another department, a re-categorised case) goes away,
+            # so the rollups hold exactly the rows a rebuild from raw cases would.
+            emptied = [_params(KEY, k) for k, v in rows if v[0] < 0]  # 'submitted' fell
+            if emptied:
+                conn.execute(_delete_empty(case_rollups, KEY, "submitted"), emptied)
+        if hours:
+            conn.execute(
+                _upsert(conn, "hours"), [dict(zip(_HOURS_KEY, k, strict=True)) | {"n": n} for k, n in hours]
+            )
+            emptied = [_params(_HOURS_KEY, k) for k, n in hours if n < 0]
+            if emptied:
+                conn.execute(_delete_empty(case_rollup_hours, _HOURS_KEY, "n"), emptied)
+
+
+def _params(names: tuple[str, ...], key: RowKey) -> dict[str, Any]:
+    return {f"k_{name}": value for name, value in zip(names, key, strict=True)}
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _upsert(conn: Connection, which: str) -> Any:
+    """The prepared upsert of one table for this connection's dialect (built once)."""
+    dialect = conn.dialect.name
+    found = _STATEMENTS.get((dialect, which))
+    if found is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table, key, values = (
+            (case_rollups, KEY, COUNTS) if which == "rows" else (case_rollup_hours, _HOURS_KEY, ("n",))
+        )
+        stmt = insert(table)
+        found = _STATEMENTS[(dialect, which)] = stmt.on_conflict_do_update(
+            index_elements=[table.c[k] for k in key],
+            set_={name: table.c[name] + stmt.excluded[name] for name in values},
+        )
+    return found
+
+
+def _delete_empty(table: sa.Table, key: tuple[str, ...], column: str) -> sa.Delete:
+    return sa.delete(table).where(
+        *(table.c[name] == sa.bindparam(f"k_{name}") for name in key), table.c[column] == 0
+    )

@@ -1,0 +1,331 @@
+"""Tallies per group for any period, from the rollups; the ragged edges of a period from raw cases.
+
+A period [start, end) splits into whole local months (month rows, where the cube has them), whole local
+days (day rows; a month mostly inside the period is its month row less the days outside) and at most two
+partial days at its ends, which are read from the cases themselves (an
+index range on ``submitted_at``) through the same contribution function. So any period is exact, and a
+period of whole days never touches the cases table except for the overdue count, which depends on the
+clock and comes from the index on (status, due).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from civicgrid.adapters.db.rollup_model import (
+    CUBES,
+    DAY,
+    MONTH,
+    ROW_COLUMNS,
+    SLOT_SECONDS,
+    Cube,
+    contribution,
+    driver_time,
+    rollup_zone,
+)
+from civicgrid.adapters.db.rollup_tables import (
+    COUNTS,
+    DIMENSIONS,
+    RUNNING_SQL,
+    case_rollup_hours,
+    case_rollups,
+)
+from civicgrid.adapters.db.tables import cases
+from civicgrid.analytics.case_queries import scope_condition
+from civicgrid.domain.access import CaseScope
+
+# The API's groupings and the case column each groups by.
+GROUP_DIMENSION = {
+    "street": "street_code",
+    "community": "community_code",
+    "grid": "grid_code",
+    "microgrid": "microgrid_code",
+    "org": "org_code",
+    "worker": "assignee_code",
+    "category": "category_code",
+    "urgency": "urgency",
+    "source": "source",
+}
+_AREA_DIMS = ("street_code", "community_code", "grid_code", "microgrid_code")
+_ROW_COLUMNS = [cases.c[name] for name in ROW_COLUMNS]
+
+
+@dataclass
+class Tally:
+    """The additive figures of one group: counts, overdue, and the two duration histograms."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNTS))
+    overdue: int = 0
+    accept: Counter[int] = field(default_factory=Counter)
+    close: Counter[int] = field(default_factory=Counter)
+
+
+Tallies = dict[Any, Tally]
+
+
+def tallies(
+    conn: Connection,
+    *,
+    start: datetime,
+    end: datetime,
+    group: str | None,
+    now: datetime,
+    scope: CaseScope | None = None,
+    zone: ZoneInfo | None = None,
+    hours: bool = True,
+) -> Tallies:
+    """Counts, overdue and (with ``hours``) histograms per group key for cases submitted in [start, end)."""
+    zone = zone or rollup_zone()
+    out: Tallies = {}
+    if scope is not None and scope.nothing:
+        return out
+    cube = choose_cube(group, scope)
+    if cube is None:  # a resident's own reports: not in any rollup, read from the cases
+        _raw(conn, out, start, end, group, scope, zone)
+    else:
+        edges, pieces = split_period(start, end, zone, monthly=MONTH in cube.grains)
+        for a, b in edges:
+            _raw(conn, out, a, b, group, scope, zone)
+        for grain, a_day, b_day, sign in pieces:
+            _rolled(conn, out, cube, grain, a_day, b_day, group, scope, hours, sign)
+        # A group met only in days subtracted from their month nets to nothing: it had no case here.
+        out = {k: t for k, t in out.items() if t.counts[0]}
+    _overdue(conn, out, start, end, group, scope, now)
+    return out
+
+
+def choose_cube(group: str | None, scope: CaseScope | None) -> Cube | None:
+    """The smallest cube holding the grouping's dimension and every dimension the scope filters by."""
+    needed = {GROUP_DIMENSION[group]} if group else set()
+    if scope is not None and not scope.everything:
+        if scope.reporter_user_id is not None:
+            return None
+        if scope.area_codes:
+            needed |= set(_AREA_DIMS)
+        if scope.worker_code:
+            needed.add("assignee_code")
+        if scope.org_code:
+            needed.add("org_code")
+    return next(c for c in CUBES if needed <= c.dims)
+
+
+def split_period(
+    start: datetime, end: datetime, zone: ZoneInfo, *, monthly: bool
+) -> tuple[list[tuple[datetime, datetime]], list[Piece]]:
+    """Partial-day edges (datetimes) and the rollup pieces (grain, first day, end day, sign) of a period.
+
+    A month cut by the period is read either as its days inside, or as the month less its days outside,
+    whichever reads fewer rows (subtracting integer counts is exact): the last 365 days cost twelve
+    months and a day or two, not thirty days of day rows.
+    """
+    if start >= end:
+        return [], []
+    local_start = start.astimezone(zone)
+    first = local_start.date() + timedelta(days=0 if local_start.time() == time() else 1)
+    last = end.astimezone(zone).date()
+    if first >= last:
+        return [(start, end)], []
+    edges = [(a, b) for a, b in ((start, midnight(first, zone)), (midnight(last, zone), end)) if a < b]
+    if not monthly:
+        return edges, [(DAY, first, last, 1)]
+    pieces: list[Piece] = []
+    month = first.replace(day=1)
+    while month < last:
+        after = _next_month(month)
+        a, b = max(first, month), min(last, after)
+        inside, length = (b - a).days, (after - month).days
+        if inside == length:
+            _append(pieces, (MONTH, month, after, 1))
+        elif inside <= length - inside + 1:  # the days inside, or one month row and the days outside
+            _append(pieces, (DAY, a, b, 1))
+        else:
+            pieces.append((MONTH, month, after, 1))
+            pieces += [(DAY, x, y, -1) for x, y in ((month, a), (b, after)) if x < y]
+        month = after
+    joined: list[Piece] = []
+    for piece in sorted(pieces, key=lambda p: (p[0], -p[3], p[1])):  # contiguous ranges: one query each
+        _append(joined, piece)
+    return edges, joined
+
+
+Piece = tuple[str, date, date, int]  # (grain, first day, end day exclusive, +1 or -1)
+
+
+def _append(pieces: list[Piece], piece: Piece) -> None:
+    """Add a piece, joining it to the one before when they are contiguous (one query instead of two)."""
+    if pieces and pieces[-1][0] == piece[0] and pieces[-1][3] == piece[3] and pieces[-1][2] == piece[1]:
+        grain, a, _, sign = pieces[-1]
+        pieces[-1] = (grain, a, piece[2], sign)
+    else:
+        pieces.append(piece)
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The start of a local day."""
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _key(group: str | None, value: Any) -> Any:
+    if group is None:
+        return "all"
+    return value or None  # '' in a rollup: not sent to any organisation or worker yet
+
+
+def _rollup_scope(table: sa.Table, scope: CaseScope | None) -> list[sa.ColumnElement[bool]]:
+    if scope is None or scope.everything:
+        return []
+    conditions: list[sa.ColumnElement[bool]] = []
+    if scope.area_codes:
+        codes = sorted(scope.area_codes)
+        conditions += [table.c[d].in_(codes) for d in _AREA_DIMS]
+    if scope.worker_code:
+        conditions.append(table.c.assignee_code == scope.worker_code)
+    if scope.org_code:
+        conditions.append(table.c.org_code == scope.org_code)
+    return [sa.or_(*conditions)]
+
+
+def _rolled(
+    conn: Connection,
+    out: Tallies,
+    cube: Cube,
+    grain: str,
+    a: date,
+    b: date,
+    group: str | None,
+    scope: CaseScope | None,
+    hours: bool,
+    sign: int,
+) -> None:
+    for table in (case_rollups, case_rollup_hours) if hours else (case_rollups,):
+        key = table.c[GROUP_DIMENSION[group]] if group else sa.literal("all")
+        where = [
+            table.c.cube == cube.name,
+            table.c.grain == grain,
+            table.c.bucket >= a,
+            table.c.bucket < b,
+            *_rollup_scope(table, scope),
+        ]
+        if table is case_rollups:
+            q = sa.select(key, *(sa.func.sum(table.c[c]) for c in COUNTS)).where(*where).group_by(key)
+            for k, *values in conn.execute(q):
+                counts = out.setdefault(_key(group, k), Tally()).counts
+                for i, v in enumerate(values):
+                    counts[i] += sign * int(v or 0)
+        else:
+            q = (
+                sa.select(key, table.c.measure, table.c.slot, sa.func.sum(table.c.n))
+                .where(*where)
+                .group_by(key, table.c.measure, table.c.slot)
+            )
+            for k, measure, slot, n in conn.execute(q):
+                tally = out.setdefault(_key(group, k), Tally())
+                histogram = tally.accept if measure == "accept" else tally.close
+                histogram[int(slot)] += sign * int(n)
+                if not histogram[int(slot)]:
+                    del histogram[int(slot)]
+
+
+def _raw(
+    conn: Connection,
+    out: Tallies,
+    a: datetime,
+    b: datetime,
+    group: str | None,
+    scope: CaseScope | None,
+    zone: ZoneInfo,
+) -> None:
+    where = [cases.c.submitted_at >= a, cases.c.submitted_at < b]
+    if scope is not None:
+        where.append(scope_condition(scope))
+    dims = list(DIMENSIONS)
+    for row in conn.execute(sa.select(*_ROW_COLUMNS).where(*where)):
+        c = contribution(row._mapping, zone)
+        tally = out.setdefault(
+            _key(group, c.dims[dims.index(GROUP_DIMENSION[group])] if group else None), Tally()
+        )
+        for i, v in enumerate(c.counts):
+            tally.counts[i] += v
+        if c.accept_slot is not None:
+            tally.accept[c.accept_slot] += 1
+        if c.close_slot is not None:
+            tally.close[c.close_slot] += 1
+
+
+def _overdue(
+    conn: Connection,
+    out: Tallies,
+    start: datetime,
+    end: datetime,
+    group: str | None,
+    scope: CaseScope | None,
+    now: datetime,
+) -> None:
+    # Plain SQL: SQLite, without statistics, prefers the one-column status index and visits every running
+    # case's row; INDEXED BY (which SQLAlchemy cannot render for SQLite) keeps it on the covering index.
+    p = "%s" if conn.dialect.name == "postgresql" else "?"
+    hint = " INDEXED BY ix_cases_running_due" if conn.dialect.name == "sqlite" else ""
+    column = GROUP_DIMENSION[group] if group else "'all'"
+    sql = (
+        f"SELECT {column}, count(*) FROM cases{hint} WHERE {RUNNING_SQL}"
+        f" AND due < {p} AND submitted_at >= {p} AND submitted_at < {p}"
+    )
+    params: list[Any] = [driver_time(conn.dialect.name, t) for t in (now, start, end)]
+    if scope is not None and not scope.everything:
+        alternatives = []
+        if scope.area_codes:
+            codes = sorted(scope.area_codes)
+            alternatives += [f"{d} IN ({', '.join(p for _ in codes)})" for d in _AREA_DIMS]
+            params += codes * len(_AREA_DIMS)
+        for name, value in (
+            ("assignee_code", scope.worker_code),
+            ("org_code", scope.org_code),
+            ("reporter_user_id", scope.reporter_user_id),
+        ):
+            if value is not None and value != "":
+                alternatives.append(f"{name} = {p}")
+                params.append(value)
+        sql += f" AND ({' OR '.join(alternatives) or '1 = 0'})"
+    if group:
+        sql += f" GROUP BY {column}"
+    for k, n in conn.exec_driver_sql(sql, tuple(params)):
+        if n:
+            out.setdefault(_key(group, k), Tally()).overdue += int(n)
+
+
+def quantile(histogram: Counter[int], measure: str, q: float) -> float | None:
+    """The q-quantile in hours, every duration taken at the middle of its slot (so exact to half a slot).
+
+    The same interpolation as ``statistics.quantiles(method='inclusive')``, which the raw-case reference
+    uses on the exact durations.
+    """
+    m = sum(histogram.values())
+    if m == 0:
+        return None
+    width = SLOT_SECONDS[measure] / 3600
+    ordered = sorted(histogram.items())
+
+    def nth(k: int) -> float:
+        seen = 0
+        for s, n in ordered:
+            seen += n
+            if k < seen:
+                return (s + 0.5) * width
+        raise IndexError(k)
+
+    if m == 1:
+        return round(nth(0), 2)
+    n, i = 100, int(q * 100)
+    j, delta = divmod(i * (m - 1), n)
+    return round((nth(j) * (n - delta) + nth(j + 1) * delta) / n, 2)

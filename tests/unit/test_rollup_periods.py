@@ -1,0 +1,66 @@
+"""A period splits into raw edges and rollup pieces that count every local day inside it exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civicgrid.adapters.db.rollup_model import MONTH
+from civicgrid.analytics.rollups.query import midnight, split_period
+
+ZONE = ZoneInfo("Asia/Shanghai")
+moments = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
+
+
+def days_of(pieces: list[tuple[str, date, date, int]]) -> Counter[date]:
+    counted: Counter[date] = Counter()
+    for _grain, a, b, sign in pieces:
+        day = a
+        while day < b:
+            counted[day] += sign
+            day += timedelta(days=1)
+    return counted
+
+
+@given(
+    start=moments,
+    length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=800)),
+    monthly=st.booleans(),
+)
+def test_every_moment_of_a_period_is_counted_once(start: datetime, length: timedelta, monthly: bool) -> None:
+    end = start + length
+    edges, pieces = split_period(start, end, ZONE, monthly=monthly)
+    counted = +days_of(pieces)  # drop the days a month's subtraction netted to zero
+    assert all(n == 1 for n in counted.values())
+    covered = sorted([(midnight(d, ZONE), midnight(d + timedelta(days=1), ZONE)) for d in counted] + edges)
+    if start >= end:
+        assert covered == []
+        return
+    assert covered[0][0] == start and covered[-1][1] == end
+    assert all(a[1] == b[0] for a, b in pairwise(covered))  # no gap, no overlap
+    assert len(edges) <= 2
+    assert monthly or all(p[0] != MONTH for p in pieces)
+
+
+def test_the_last_365_days_read_twelve_months_and_two_days() -> None:
+    _, pieces = split_period(
+        datetime(2025, 12, 2, tzinfo=ZONE), datetime(2026, 12, 2, tzinfo=ZONE), ZONE, monthly=True
+    )
+    assert sorted((g, s) for g, _a, _b, s in pieces) == [("d", -1), ("d", 1), ("m", 1)]
+
+
+def test_the_previous_period_stays_within_the_calendar() -> None:
+    from civicgrid.analytics.figures import previous_period
+    from civicgrid.domain.periods import EARLIEST, LATEST
+
+    assert previous_period(LATEST, EARLIEST) == (LATEST, LATEST)  # reversed: nothing before it
+    assert previous_period(EARLIEST, LATEST) == (EARLIEST, EARLIEST)  # nothing can predate 1900
+    a, b = datetime(2026, 11, 9, tzinfo=ZONE), datetime(2026, 11, 16, tzinfo=ZONE)
+    assert previous_period(a, b) == (datetime(2026, 11, 2, tzinfo=ZONE), a)
