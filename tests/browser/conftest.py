@@ -176,8 +176,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         shutil.rmtree(folder / "uploads", ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(served: Served) -> Iterator[Any]:
+    # Per test, not per session: Playwright's sync API holds an asyncio loop running while it lives, and
+    # later tests in the same worker call asyncio.run().
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

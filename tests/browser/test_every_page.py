@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 
-from conftest import Browsing
 from pages import page_paths
+
+if TYPE_CHECKING:  # the fixture's type; conftest is not importable by name next to other conftests
+    from conftest import Browsing
 
 # Who opens which pages (first matching prefix); None: a visitor who is not signed in.
 OPENER = (

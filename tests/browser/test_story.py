@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import expect
 
-from conftest import Browsing
 from pages import need, number_in, photo
+
+if TYPE_CHECKING:  # the fixture's type; conftest is not importable by name next to other conftests
+    from conftest import Browsing
 
 
 def file_report(browsing: Browsing, description: str, *, with_photo: bool = True) -> tuple[str, str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from test_story import file_report
 
-from conftest import Browsing
 from pages import need
+
+if TYPE_CHECKING:  # the fixture's type; conftest is not importable by name next to other conftests
+    from conftest import Browsing
 
 # Each sets window.__pwned if it ever runs; the dialogs would show in Browsing.dialogs.
 SCRIPT = "<script>window.__pwned=1;alert('xss')</script>"
