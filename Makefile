@@ -10,7 +10,7 @@ VENDOR := src/civicgrid/entrypoints/web/static/vendor
 ASSETS := $(VENDOR)/echarts.min.js
 DEMO_DB ?= sqlite:///demo.db
 
-.PHONY: install assets demo test lint typecheck unit bench clean
+.PHONY: install assets demo test lint typecheck unit bench clean browser screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "civicgrid needs Python 3.11 or newer"; exit 1; }
@@ -40,8 +40,21 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser tests drive Debian's chromium (Playwright's Python package is in the dev extras and never
+# downloads a browser). Installed here when missing and we may (root with apt-get); otherwise they skip.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else echo "browser tests will SKIP: $(CHROMIUM) is missing (install Debian's chromium as root)"; fi
+
+test: lint typecheck browser
 	$(BIN)/pytest -n 2
+
+# PNGs of every page, both languages, phone and desk sizes, into docs/screenshots/ (see bench/screenshots.py).
+screenshots: install browser
+	$(BIN)/python bench/screenshots.py
 
 bench: install
 	$(BIN)/python bench/locate.py
