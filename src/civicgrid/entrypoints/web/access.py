@@ -65,6 +65,3 @@ async def anyone(request: Request, caller: Annotated[Caller, Depends(check_csrf)
 
 PageCaller = Annotated[Caller, Depends(anyone)]
 AnyCaller = Annotated[Caller, Depends(get_caller)]
-
-STAFF = (Role.GRID_WORKER, Role.HANDLER, Role.OPERATOR, Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
-DESK = (Role.OPERATOR, Role.SUPERVISOR)

@@ -19,9 +19,10 @@ from civicgrid.bootstrap import App
 from civicgrid.domain.access import scope_of
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.case_filters import CaseFiltersDep, local_time
-from civicgrid.entrypoints.api.deps import AppDep, Caller, NotPermittedHere, StaffDep
+from civicgrid.entrypoints.api.deps import AppDep, Caller, StaffDep
 from civicgrid.entrypoints.api.errors import request_locale
 from civicgrid.entrypoints.api.routes.figures import Group
+from civicgrid.entrypoints.web.access import require
 from civicgrid.i18n import translate
 from civicgrid.services import accounts, api_keys, reference
 
@@ -34,14 +35,8 @@ MEDIA = {
 }
 
 
-def admin(caller: StaffDep) -> Caller:
-    """Exports of accounts, keys and the audit log are for administrators."""
-    if caller.actor.role is not Role.ADMIN:
-        raise NotPermittedHere()
-    return caller
-
-
-AdminDep = Annotated[Caller, Depends(admin)]
+# Exports of accounts, keys and the audit log are for administrators (the pages' own role check).
+AdminDep = Annotated[Caller, Depends(require(Role.ADMIN))]
 
 
 def _send(request: Request, app: App, table: Table, fmt: str, conn: Connection | None = None) -> Response:
