@@ -20,6 +20,7 @@ from civicgrid.domain.time_limits import default_limit
 
 DEMO_KEY = "demo"
 BATCH = 1000
+MODEL_MIN_CASES = 200  # below this the demo has too little finished history to learn categories from
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -106,11 +107,26 @@ def build_demo(
             progress("cases", stored, spec.cases)
     stored += _store(app, batch)
     progress("cases", stored, spec.cases)
+    trained = _train_model(app, progress)
     with app.uow() as u:
         u.conn.execute(sa.delete(meta).where(meta.c.key == DEMO_KEY))
         u.conn.execute(sa.insert(meta).values(key=DEMO_KEY, value=spec.to_json()))
         u.commit()
-    return {"areas": len(areas), "workers": len(people), "cases": stored}
+    return {"areas": len(areas), "workers": len(people), "cases": stored, "model": trained}
+
+
+def _train_model(app: App, progress: Progress) -> int:
+    """Smart dispatch learns from the demo's own history, as a deployment's would (0: too little of it)."""
+    from civicgrid.services.dispatch import NotEnoughHistory, train
+
+    progress("model", 0, 1)
+    try:
+        info = train(uow=app.uow, now=app.clock(), min_cases=MODEL_MIN_CASES)
+    except NotEnoughHistory:
+        return 0
+    finally:
+        progress("model", 1, 1)
+    return info.version
 
 
 def _store(app: App, batch: list[Case]) -> int:

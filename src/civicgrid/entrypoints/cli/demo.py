@@ -55,6 +55,13 @@ def demo(
         console.print(
             t("Demo district built: {areas} areas, {workers} grid workers, {cases} cases.", **counts)
         )
+        if counts["model"]:
+            console.print(
+                t(
+                    "Smart dispatch learnt from this history: model version {version} is active.",
+                    version=counts["model"],
+                )
+            )
     _print_accounts()
     if no_serve:
         return
@@ -88,7 +95,12 @@ class ProgressBar:
             console=console,
         )
         self.tasks: dict[str, TaskID] = {}
-        self.labels = {"map": t("Grid map"), "people": t("Grid workers"), "cases": t("Case history")}
+        self.labels = {
+            "map": t("Grid map"),
+            "people": t("Grid workers"),
+            "cases": t("Case history"),
+            "model": t("Smart dispatch model"),
+        }
 
     def __call__(self, step: str, done: int, total: int) -> None:
         if not self.tasks:
@@ -96,7 +108,7 @@ class ProgressBar:
         if step not in self.tasks:
             self.tasks[step] = self.bar.add_task(self.labels.get(step, step), total=max(total, 1))
         self.bar.update(self.tasks[step], completed=done, total=max(total, 1))
-        if step == "cases" and done >= total:
+        if step == "model" and done >= total:
             self.bar.stop()
 
 
