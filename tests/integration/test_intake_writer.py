@@ -75,3 +75,29 @@ def test_answers_come_only_after_the_commit(civic: Civic, batch: int) -> None:
         return receipt
 
     asyncio.run(one())
+
+
+def test_a_batch_stores_every_case_whole_with_its_history_audit_and_figures(civic: Civic) -> None:
+    writer = IntakeWriter(civic.app.uow, civic.app.locator, max_batch=16)
+
+    async def burst() -> list[object]:
+        jobs = [writer.submit(report=report(f"r{i}"), actor=RESIDENT, now=civic.clock()) for i in range(12)]
+        return await asyncio.gather(*jobs)
+
+    numbers = sorted(r.number for r in asyncio.run(burst()))  # type: ignore[attr-defined]
+    with civic.app.engine.connect() as conn:
+        events = conn.execute(
+            sa.text(
+                "SELECT c.number, e.action FROM case_events e JOIN cases c ON c.id = e.case_id ORDER BY c.id"
+            )
+        ).all()
+        audited = conn.execute(
+            sa.text("SELECT target FROM audit_log WHERE action = 'case.submit' ORDER BY target")
+        ).scalars()
+        submitted = conn.execute(
+            sa.text("SELECT sum(submitted) FROM case_rollups WHERE cube = 'full' AND grain = 'd'")
+        ).scalar()
+    assert sorted(n for n, _ in events) == numbers
+    assert {a for _, a in events} == {"submit"}
+    assert list(audited) == numbers
+    assert submitted == 12

@@ -133,7 +133,7 @@ def file_report(
 ) -> Receipt:
     """Everything of filing a report inside the caller's open unit of work, which commits (or batches)."""
     _refuse_nul(report)  # first: PostgreSQL cannot even look a category code up when it holds a NUL
-    fingerprint = report.fingerprint()
+    fingerprint = report.fingerprint() if idempotency is not None else ""
     if idempotency is not None:
         stored = u.idempotency.get(*idempotency)
         if stored is not None:

@@ -103,6 +103,7 @@ class IntakeWriter:
         outcomes: list[tuple[_Job, Receipt | None, BaseException | None]] = []
         try:
             with self._uow() as u:
+                u.hold_inserts()  # nothing here reads a case back: one insert per table at the commit
                 for job in batch:
                     try:
                         receipt = file_report(

@@ -49,6 +49,7 @@ class AccountRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._held: list[dict[str, Any]] | None = None  # audit lines waiting for the commit (intake)
 
     # ------------------------------------------------------------------ users
     def add_user(self, spec: UserSpec, password_hash: str, now: datetime) -> User:
@@ -262,19 +263,35 @@ class AccountRepository:
         ``actor`` None means nobody is signed in (e.g. a failed sign-in); ``detail`` must be JSON-able and
         must not hold secrets or passwords.
         """
-        self.conn.execute(
-            _INSERT_AUDIT,
-            dict(
-                at=now,
-                actor_id=actor.id if actor else None,
-                actor_name=(actor.name if actor else "")[:100],
-                actor_role=actor.role.value if actor else None,
-                action=action[:64],
-                target=target[:200],
-                detail=dict(detail or {}),
-                client=client[:100] if client else None,
-            ),
+        line = dict(
+            at=now,
+            actor_id=actor.id if actor else None,
+            actor_name=(actor.name if actor else "")[:100],
+            actor_role=actor.role.value if actor else None,
+            action=action[:64],
+            target=target[:200],
+            detail=dict(detail or {}),
+            client=client[:100] if client else None,
         )
+        if self._held is not None:
+            self._held.append(line)
+        else:
+            self.conn.execute(_INSERT_AUDIT, line)
+
+    def hold_audit(self) -> None:
+        """From now on audit lines wait in memory for ``flush_held`` (intake's group commit: one insert)."""
+        self._held = []
+
+    def flush_held(self) -> None:
+        """Append the audit lines held back (called by the unit of work before it commits)."""
+        if self._held:
+            self.conn.execute(_INSERT_AUDIT, self._held)
+            self._held = []
+
+    def discard_held(self) -> None:
+        """Forget the audit lines held back (the transaction was rolled back)."""
+        if self._held is not None:
+            self._held = []
 
     def audit_entries(
         self, *, action: str | None = None, actor_id: int | None = None, limit: int = 100

@@ -5,15 +5,20 @@ one in); the unit of work flushes it just before its commit as upserts (``INSERT
 UPDATE SET n = n + excluded.n``, the same statement on SQLite and PostgreSQL). Rows are written in key
 order, so two PostgreSQL transactions touching the same rows lock them in the same order and never
 deadlock; a batch of reports that share a day and area pays one upsert per row, not one per report.
+
+The upserts go to the driver's ``executemany`` as plain tuples: a new case moves about five rollup rows of
+24 values each, and SQLAlchemy's per-row parameter handling cost more than the upserts themselves, inside
+the write lock that every other writer waits for (bench/intake.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from civicgrid.adapters.db.rollup_model import Contribution
@@ -65,9 +70,9 @@ class RollupDelta:
         self.rows.clear()
         self.hours.clear()
         if rows:
-            conn.execute(
-                _upsert(conn, "rows"),
-                [dict(zip(KEY, k, strict=True)) | dict(zip(COUNTS, v, strict=True)) for k, v in rows],
+            day = _day_encoder(conn)
+            conn.exec_driver_sql(
+                _upsert_sql(conn, "rows"), [(*k[:2], day(k[2]), *k[3:], *v) for k, v in rows]
             )
             # A row whose cases all moved elsewhere (another department, a re-categorised case) goes away,
             # so the rollups hold exactly the rows a rebuild from raw cases would.
@@ -75,8 +80,9 @@ class RollupDelta:
             if emptied:
                 conn.execute(_delete_empty(case_rollups, KEY, "submitted"), emptied)
         if hours:
-            conn.execute(
-                _upsert(conn, "hours"), [dict(zip(_HOURS_KEY, k, strict=True)) | {"n": n} for k, n in hours]
+            day = _day_encoder(conn)
+            conn.exec_driver_sql(
+                _upsert_sql(conn, "hours"), [(*k[:2], day(k[2]), *k[3:], n) for k, n in hours]
             )
             emptied = [_params(_HOURS_KEY, k) for k, n in hours if n < 0]
             if emptied:
@@ -87,24 +93,34 @@ def _params(names: tuple[str, ...], key: RowKey) -> dict[str, Any]:
     return {f"k_{name}": value for name, value in zip(names, key, strict=True)}
 
 
-_STATEMENTS: dict[tuple[str, str], Any] = {}
+_STATEMENTS: dict[tuple[str, str], str] = {}
 
 
-def _upsert(conn: Connection, which: str) -> Any:
-    """The prepared upsert of one table for this connection's dialect (built once)."""
-    dialect = conn.dialect.name
-    found = _STATEMENTS.get((dialect, which))
+def _upsert_sql(conn: Connection, which: str) -> str:
+    """The upsert of one table in the driver's own parameter style (built once per dialect)."""
+    dialect = conn.dialect
+    found = _STATEMENTS.get((dialect.name, which))
     if found is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         table, key, values = (
             (case_rollups, KEY, COUNTS) if which == "rows" else (case_rollup_hours, _HOURS_KEY, ("n",))
         )
-        stmt = insert(table)
-        found = _STATEMENTS[(dialect, which)] = stmt.on_conflict_do_update(
-            index_elements=[table.c[k] for k in key],
-            set_={name: table.c[name] + stmt.excluded[name] for name in values},
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        columns = (*key, *values)
+        added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in values)
+        found = _STATEMENTS[(dialect.name, which)] = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
         )
     return found
+
+
+def _day_encoder(conn: Connection) -> Callable[[date], Any]:
+    """Buckets as the column stores them: SQLite holds SQLAlchemy's ISO text, PostgreSQL a date."""
+    return date.isoformat if conn.dialect.name == "sqlite" else _same
+
+
+def _same(value: date) -> date:
+    return value
 
 
 def _delete_empty(table: sa.Table, key: tuple[str, ...], column: str) -> sa.Delete:

@@ -73,8 +73,18 @@ class UnitOfWork:
             gate, self._gate = self._gate, None
             gate.release()
 
+    def hold_inserts(self) -> None:
+        """New cases, their events and audit lines wait for the commit and go in one insert each.
+
+        For intake's group commit, which files many reports in one unit and reads none of them back.
+        """
+        self.cases.hold_new_cases()
+        self.accounts.hold_audit()
+
     def commit(self) -> None:
         """Make everything done in this unit durable, then let the next writer in."""
+        self.cases.flush_held()
+        self.accounts.flush_held()
         self.cases.flush_rollups()  # the figures' rollups change in the same transaction as the cases
         self._tx.commit()
         self._open_gate()
@@ -82,4 +92,6 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Undo everything done in this unit."""
         self.cases.rollups.discard()
+        self.cases.discard_held()
+        self.accounts.discard_held()
         self._tx.rollback()
