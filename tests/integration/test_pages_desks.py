@@ -208,6 +208,15 @@ def test_the_desk_queue_lists_reports_to_register_oldest_first_and_registers_in_
     assert stale.status_code == 409 and 'role="alert"' in stale.text and second in stale.text
 
 
+def test_the_desk_queue_names_the_category_the_places_and_the_time_limit(civic: Civic) -> None:
+    report(civic)
+    sign_in(civic, "operator", "/desk/queue")
+    row = page(civic, "/desk/queue").split("<tbody>")[1]
+    assert "<td>井盖</td>" in row and "C0101" not in row
+    assert "高新区-1-1-1-1 · 高新区-1-1" in row and "高新区-1 · 高新区-1-1" in row
+    assert '<span class="badge grey">24 小时</span>' in row
+
+
 def test_the_queue_says_what_to_do_when_it_is_empty(civic: Civic) -> None:
     sign_in(civic, "operator", "/desk/queue")
     assert "没有待办" in page(civic, "/desk/queue")

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from civicgrid.analytics.labels import Labels, labels_for
+from civicgrid.analytics.case_labels import labels_for
 from civicgrid.domain.roles import Actor
 from civicgrid.entrypoints.api.case_views import list_item
 from civicgrid.entrypoints.api.schemas import CaseListItem
@@ -33,6 +33,9 @@ DESK_CODE_LABELS = (
     N_("suspension"),
 )
 
+
+# The area codes a queue row carries, each shown by its name.
+AREA_KEYS = ("street_code", "community_code", "grid_code", "microgrid_code")
 
 # Statuses in which the unit works against the deadline, as /api/v1/cases filters (for export links).
 RUNNING_FILTERS = [("status", s) for s in ("dispatched", "accepted", "in_progress", "handled")]
@@ -70,7 +73,16 @@ class Row:
 
 def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: datetime, locale: str) -> list[Row]:
     """Turn queue rows into display rows, masking the reporter where the reader's role says so."""
-    labels: Labels = labels_for(conn, rows, english=locale == "en")
+    labels = labels_for(
+        conn,
+        locale=locale,
+        category_codes=[r.get("category_code") for r in rows],
+        org_codes=[r.get("org_code") for r in rows],
+        worker_codes=[r.get("assignee_code") for r in rows],
+        area_codes=[r.get(k) for r in rows for k in AREA_KEYS],
+        short_organisations=True,
+        with_time_limits=True,
+    )
     out = []
     for r in rows:
         item = list_item(r, actor, now)
