@@ -132,18 +132,11 @@ def _accept_late(row: dict[str, Any], now: datetime) -> timedelta | None:
     return late
 
 
-def span_parts(span: timedelta) -> dict[str, int]:
-    """Days, hours and minutes of a span, for '2 d 3 h' style labels."""
-    minutes = max(0, int(span.total_seconds() // 60))
-    return {"d": minutes // 1440, "h": minutes % 1440 // 60, "m": minutes % 60}
-
-
 def render_desk(
     request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    """``render`` with the helpers the queue templates use (spans of time, time limits)."""
-    helpers = {"span_parts": span_parts, "limit_text": limit_text}
-    return render(request, template, {**helpers, **context}, status_code=status_code)
+    """``render`` with the helper the queue templates use (time limits as the reader says them)."""
+    return render(request, template, {"limit_text": limit_text, **context}, status_code=status_code)
 
 
 def query_string(params: Iterable[tuple[str, Any]]) -> str:
