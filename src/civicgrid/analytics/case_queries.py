@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from civicgrid.adapters.db.tables import cases
-from civicgrid.domain.access import CaseScope
-from civicgrid.domain.case_types import ASSIGNED_STATUSES
+from civicgrid.domain.access import CaseScope, reporter_seen_by
+from civicgrid.domain.case_types import ASSIGNED_STATUSES, Reporter
+from civicgrid.domain.roles import Actor
 
 MAX_PAGE_SIZE = 200
 PENDING_KINDS = ("return", "extension", "suspension")  # requests that wait for a supervisor
@@ -230,6 +231,12 @@ def case_rows(
     total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
     q = sa.select(*LIST_COLUMNS).where(*where).order_by(cases.c.id.desc())
     return int(total), (dict(r._mapping) for r in conn.execute(q))
+
+
+def row_reporter(row: dict[str, Any], actor: Actor) -> Reporter:
+    """The reporter of a list row as ``actor`` may see them (a list and its export mask alike)."""
+    reporter = Reporter(name=row["reporter_name"], phone=row["reporter_phone"])
+    return reporter_seen_by(actor, reporter, assignee_code=row["assignee_code"], org_code=row["org_code"])
 
 
 def escape_like(text: str) -> str:
