@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -20,12 +19,13 @@ from civicgrid.analytics.admin_queries import (
 from civicgrid.domain.accounts import UserSpec
 from civicgrid.domain.administration import CategoryEdit, OrganisationEdit, WorkerEdit
 from civicgrid.domain.case_types import mask_phone
-from civicgrid.domain.errors import DomainError, InvalidInput
+from civicgrid.domain.errors import DomainError
 from civicgrid.domain.geography import Level, MapRejected
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.case_filters import local_time
 from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.web.access import require
+from civicgrid.entrypoints.web.moments import typed_moment
 from civicgrid.entrypoints.web.rendering import redirect, refusal, render
 from civicgrid.i18n import N_, translate
 from civicgrid.services import accounts, administration, api_keys, grids, reference
@@ -58,15 +58,6 @@ def overview(request: Request, app: AppDep, caller: AdminCaller) -> Response:
         "recent": recent.rows,
     }
     return render(request, "admin/overview.html", context)
-
-
-def _moment(text: str, field: str) -> datetime | None:
-    if not text.strip():
-        return None
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(detail=field) from None
 
 
 def worker_page_total(app: AppDep) -> int:
@@ -576,7 +567,9 @@ def audit_page_view(
 ) -> Response:
     """Every sign-in and every write, newest first, filtered by who, what and when."""
     # An empty date field of the form means no bound (a browser sends from=&to=).
-    since, until = _moment(since_text, "from"), _moment(until_text, "to")
+    zone = app.settings.timezone
+    since = typed_moment(since_text, zone, field=N_("From"))
+    until = typed_moment(until_text, zone, field=N_("To"))
     filters = AuditFilters(
         actor=actor or None, action=action or None, since=local_time(app, since), until=local_time(app, until)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -16,6 +15,7 @@ from civicgrid.domain.geography import Level
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.web.access import require
+from civicgrid.entrypoints.web.moments import stored_moment
 from civicgrid.entrypoints.web.queue_views import (
     RUNNING_FILTERS,
     export_links,
@@ -88,7 +88,7 @@ def _request_of(pending: Any) -> dict[str, Any]:
     p = dict(pending or {})
     for key in ("at", "new_due"):
         if p.get(key):
-            p[key] = datetime.fromisoformat(p[key])
+            p[key] = stored_moment(p[key])
     return p
 
 
@@ -194,7 +194,7 @@ def escalations_page(
         "up_page": up.page,
         "up_pages": pages_of(up.total, PAGE_SIZE),
         "orders": order_rows,
-        "respond_by": {r.number: _moment(r.extra.get("respond_by")) for r in order_rows},
+        "respond_by": {r.number: stored_moment(r.extra.get("respond_by")) for r in order_rows},
         "orders_total": orders.total,
         "orders_page": orders.page,
         "orders_pages": pages_of(orders.total, PAGE_SIZE),
@@ -203,10 +203,3 @@ def escalations_page(
         "now": now,
     }
     return render_desk(request, "supervisor/escalations.html", context)
-
-
-def _moment(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
