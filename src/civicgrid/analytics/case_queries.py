@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.tables import cases
+from civicgrid.adapters.db.tables import case_events, cases
 from civicgrid.domain.access import CaseScope, reporter_seen_by
 from civicgrid.domain.case_types import ASSIGNED_STATUSES, Reporter
 from civicgrid.domain.roles import Actor
@@ -231,6 +231,23 @@ def case_rows(
     total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
     q = sa.select(*LIST_COLUMNS).where(*where).order_by(cases.c.id.desc())
     return int(total), (dict(r._mapping) for r in conn.execute(q))
+
+
+def photo_in_scope(conn: Connection, *, name: str, scope: CaseScope) -> bool:
+    """Whether a case ``scope`` covers holds the photo ``name``, among its own photos or a step's attachments.
+
+    ``name`` must already have the photo store's shape (two hex digits, a slash, hex, ".jpg": see
+    ``PhotoStore.path_of``), so nothing in it means anything to LIKE; the JSON lists are searched as text.
+    """
+    if scope.nothing:
+        return False
+    quoted = f'%"{name}"%'
+    in_steps = sa.select(case_events.c.case_id).where(
+        sa.cast(case_events.c.attachments, sa.Text).like(quoted)
+    )
+    held = sa.or_(sa.cast(cases.c.photos, sa.Text).like(quoted), cases.c.id.in_(in_steps))
+    query = sa.select(cases.c.id).where(scope_condition(scope), held).limit(1)
+    return conn.execute(query).first() is not None
 
 
 def row_reporter(row: dict[str, Any], actor: Actor) -> Reporter:
