@@ -16,6 +16,9 @@ from civicgrid.domain.case_types import ASSIGNED_STATUSES, Reporter
 from civicgrid.domain.roles import Actor
 
 MAX_PAGE_SIZE = 200
+# The overdue board's levels: every running case past or near its deadline, those past it or signed for
+# late (red), the others (yellow).
+DEADLINE_LEVELS = ("warned", "red", "yellow")
 PENDING_KINDS = ("return", "extension", "suspension")  # requests that wait for a supervisor
 
 LIST_COLUMNS = (
@@ -78,6 +81,7 @@ class CaseFilters:
     submitted_to: datetime | None = None
     overdue: bool | None = None
     warning: str | None = None
+    deadline: str | None = None  # a level of the overdue board (DEADLINE_LEVELS)
     pending: bool | None = None  # waiting for a supervisor's decision
     escalated: bool | None = None  # raised above the grid (community, street or district)
     supervised: bool | None = None  # has had a supervision order (督办)
@@ -148,6 +152,8 @@ def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bo
     if f.submitted_to:
         where.append(cases.c.submitted_at < f.submitted_to)
     running = cases.c.status.in_([s.value for s in ASSIGNED_STATUSES])
+    if f.deadline:
+        where.append(deadline_condition(f.deadline, now))
     if f.overdue is True:
         where.append(sa.and_(running, cases.c.due < now))
     elif f.overdue is False:
@@ -205,6 +211,19 @@ def list_cases(
     )
     rows = [dict(r._mapping) for r in conn.execute(q)]
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
+
+
+def deadline_condition(level: str, now: datetime) -> sa.ColumnElement[bool]:
+    """Running cases at one of the overdue board's levels (DEADLINE_LEVELS) at ``now``."""
+    running = cases.c.status.in_([s.value for s in ASSIGNED_STATUSES])
+    late = cases.c.due < now
+    red = sa.or_(late, cases.c.warning == "red")  # a red warning before the deadline: signed for late
+    if level == "red":
+        return sa.and_(running, red)
+    warned = sa.or_(late, cases.c.warning.in_(["yellow", "red"]))
+    if level == "yellow":
+        return sa.and_(running, warned, sa.not_(red))
+    return sa.and_(running, warned)
 
 
 def _awaiting_callback() -> sa.ColumnElement[bool]:

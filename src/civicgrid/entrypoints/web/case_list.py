@@ -16,7 +16,7 @@ from fastapi import Request
 from sqlalchemy.engine import Connection
 
 from civicgrid.analytics.case_labels import choices, labels_for
-from civicgrid.analytics.case_queries import SORTS, CaseFilters, Page
+from civicgrid.analytics.case_queries import DEADLINE_LEVELS, SORTS, CaseFilters, Page
 from civicgrid.domain.case_types import Source, Status
 from civicgrid.domain.catalogue import Urgency
 from civicgrid.domain.errors import N_, InvalidInput
@@ -69,6 +69,10 @@ def parse_query(request: Request, timezone: str) -> ListQuery:
     _check(warning in ("", "yellow", "red"), "warning")
     if warning:
         params.append(("warning", warning))
+    deadline = q.get("deadline") or ""
+    _check(not deadline or deadline in DEADLINE_LEVELS, "deadline")
+    if deadline:
+        params.append(("deadline", deadline))
     bounds = {name: _bound(q.get(name) or "", timezone, name) for name in ("from", "to")}
     for name in ("area", "org", "assignee", "category", "urgency", "source", "q"):
         if values[name]:
@@ -89,6 +93,7 @@ def parse_query(request: Request, timezone: str) -> ListQuery:
         overdue=flags["overdue"],
         pending=flags["pending"],
         warning=warning or None,
+        deadline=deadline or None,
         escalated=flags["escalated"],
         supervised=flags["supervised"],
         text=values["q"],
@@ -150,6 +155,7 @@ FIELD_LABELS = {
     "from": N_("Submitted from"),
     "to": N_("Submitted before"),
     "overdue": N_("Time limit"),
+    "deadline": N_("Deadline"),
     "pending": N_("Waiting for a supervisor's decision"),
     "sort": N_("Sort by"),
     "page": N_("Page number"),

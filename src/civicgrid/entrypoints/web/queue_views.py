@@ -37,9 +37,6 @@ DESK_CODE_LABELS = (
 # The area codes a queue row carries, each shown by its name.
 AREA_KEYS = ("street_code", "community_code", "grid_code", "microgrid_code")
 
-# Statuses in which the unit works against the deadline, as /api/v1/cases filters (for export links).
-RUNNING_FILTERS = [("status", s) for s in ("dispatched", "accepted", "in_progress", "handled")]
-
 
 @dataclass(frozen=True)
 class Row:

@@ -17,7 +17,6 @@ from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.web.access import require
 from civicgrid.entrypoints.web.moments import stored_moment
 from civicgrid.entrypoints.web.queue_views import (
-    RUNNING_FILTERS,
     export_links,
     pages_of,
     present,
@@ -160,14 +159,7 @@ def overdue_page(
         "page": found.page.page,
         "pages": pages_of(found.page.total, 50),
         "base_url": with_query("/supervisor/overdue", params),
-        "exports": export_links(
-            [
-                *RUNNING_FILTERS,
-                ("area", area),
-                ("overdue", "true" if level == "red" else ""),
-                ("warning", level if level == "yellow" else ""),
-            ]
-        ),
+        "exports": export_links([("area", area), ("deadline", level or "warned")]),  # the board's filter
         "now": now,
     }
     return render_desk(request, "supervisor/overdue.html", context)
