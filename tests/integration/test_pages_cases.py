@@ -333,6 +333,18 @@ def test_a_date_that_is_not_one_is_refused_alike_on_every_page_never_with_a_500(
         assert 'id="e-extend-new_due"' in refused.text
 
 
+def test_every_search_parameter_with_a_bad_value_is_a_422_naming_the_field(civic: Civic) -> None:
+    sign_in(civic, "operator")
+    bad = {"status": "nope", "urgency": "x", "source": "x", "warning": "blue", "deadline": "late"}
+    bad |= {flag: "maybe" for flag in ("overdue", "pending", "escalated", "supervised")}
+    bad |= {name: "x" * 101 for name in ("area", "org", "assignee", "category", "q")}
+    bad |= {"sort": "x", "page": "0", "page_size": "1000", "from": "x", "to": "x"}
+    for name, value in bad.items():
+        answer = civic.client.get("/cases", params={name: value})
+        assert answer.status_code == 422 and "{field}" not in answer.text, (name, answer.status_code)
+        assert re.search(r"查询条件有误：[^a-z<]+。|：不是有效的日期", answer.text), name
+
+
 def test_a_typed_time_without_a_zone_is_on_the_districts_clock(civic: Civic) -> None:
     number = report(civic)
     act_api(civic, "operator", number, "register")
