@@ -216,6 +216,7 @@ def test_the_desk_queue_names_the_category_the_places_and_the_time_limit(civic: 
     assert "<td>井盖</td>" in row and "C0101" not in row
     assert "高新区-1-1-1-1 · 高新区-1-1" in row and "高新区-1 · 高新区-1-1" in row
     assert '<span class="badge grey">24 小时</span>' in row
+    assert ">打开</a>" in row and "未办结" not in row  # the link opens the case; it is no status
 
 
 def test_the_queue_says_what_to_do_when_it_is_empty(civic: Civic) -> None:
