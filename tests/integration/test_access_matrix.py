@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from PIL import Image
+from test_pages import sign_in
 
 from civicgrid.domain.accounts import UserSpec
 from civicgrid.domain.roles import Role
-from civicgrid.services import accounts, sign_in
-from conftest import FAST, PASSWORD, Civic
+from conftest import Civic
 
 IN_D111 = {"lon": 116.6025, "lat": 35.4025}  # grid D111: worker F0001 ("worker")
 IN_D212 = {"lon": 116.6175, "lat": 35.4175}  # grid D212: no test account serves it
@@ -157,21 +156,6 @@ def _photo(civic: Civic, colour: str) -> str:
     return str(up.json()[0]["name"])
 
 
-def _account(civic: Civic, spec: UserSpec) -> dict[str, str]:
-    user = accounts.create_user(
-        uow=civic.app.uow,
-        actor=accounts.command_line_actor(),
-        spec=spec,
-        password=PASSWORD,
-        now=civic.clock(),
-        passwords=FAST,
-    )
-    token = sign_in.issue_token(
-        uow=civic.app.uow, user=user, name="t", now=civic.clock(), ttl=timedelta(days=1)
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
 # role -> may it fetch a photo of a case in grid D111 (street D1) held by 城管 and worker F0001?
 PHOTO_READERS = {
     "operator": 200,  # the district desk
@@ -183,6 +167,8 @@ PHOTO_READERS = {
     "worker2": 404,  # a grid worker of another grid (D211)
     "handler2": 404,  # 公安
     "resident": 403,  # residents see their photos through the tracking link
+    "desk_d1": 200,  # the desk of street D1
+    "desk_d2": 404,  # the desk of another street
 }
 
 
@@ -202,20 +188,11 @@ def test_a_photo_is_served_to_whoever_may_see_a_case_that_holds_it_and_to_no_one
     )
     note = {"note": "现场照片", "photos": [commented]}
     assert civic.client.post(f"/api/v1/cases/{number}/comment", json=note, headers=h).status_code == 200
-    street_desks = {
-        "desk of street D1": (
-            _account(civic, UserSpec("op_d1", Role.OPERATOR, area_codes=frozenset({"D1"}))),
-            200,
-        ),
-        "desk of street D2": (
-            _account(civic, UserSpec("op_d2", Role.OPERATOR, area_codes=frozenset({"D2"}))),
-            404,
-        ),
-    }
-    readers = {role: (civic.as_(role), status) for role, status in PHOTO_READERS.items()} | street_desks
+    for desk, street in (("desk_d1", "D1"), ("desk_d2", "D2")):
+        civic.add_account(desk, UserSpec(desk, Role.OPERATOR, area_codes=frozenset({street})))
     for name in (reported, commented):
-        for who, (headers, status) in readers.items():
-            answer = civic.client.get(f"/api/v1/photos/{name}", headers=headers)
+        for who, status in PHOTO_READERS.items():
+            answer = civic.client.get(f"/api/v1/photos/{name}", headers=civic.as_(who))
             assert answer.status_code == status, (who, name, answer.text[:200])
             if status == 200:
                 assert answer.content[:2] == b"\xff\xd8"
@@ -227,3 +204,8 @@ def test_a_photo_is_served_to_whoever_may_see_a_case_that_holds_it_and_to_no_one
     token = created["tracking_token"]
     assert civic.client.get(f"/api/v1/track/{token}/photos/{reported}").status_code == 200
     assert civic.client.get(f"/api/v1/track/{token}/photos/{loose}").status_code == 404
+    sign_in(civic, "worker")
+    sheet = civic.client.get(f"/cases/{number}").text
+    for name in (reported, commented):
+        assert f"/cases/{number}/photos/{name}" in sheet
+        assert civic.client.get(f"/cases/{number}/photos/{name}").status_code == 200

@@ -36,6 +36,15 @@ def report(civic: Civic, **extra: Any) -> str:
     return str(answer.json()["number"])
 
 
+def accepted(civic: Civic) -> str:
+    """A report in grid D111, dispatched to 城管 and worker F0001, who signed for it."""
+    number = report(civic)
+    act_api(civic, "operator", number, "register")
+    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
+    act_api(civic, "worker", number, "accept")
+    return number
+
+
 def stored(civic: Civic, number: str) -> Case:
     return workflow.view_case(uow=civic.app.reader, number=number, actor=SYSTEM)
 
@@ -156,10 +165,7 @@ def test_a_case_goes_through_its_whole_life_on_the_case_page(civic: Civic) -> No
 
 
 def test_a_supervisor_decides_a_pending_extension_and_the_worker_may_not(civic: Civic) -> None:
-    number = report(civic)
-    act_api(civic, "operator", number, "register")
-    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
-    act_api(civic, "worker", number, "accept")
+    number = accepted(civic)
     sign_in(civic, "worker")
     html = page(civic, number)
     due = stored(civic, number).due
@@ -291,10 +297,7 @@ def test_a_stale_version_is_refused_with_409_and_the_page_says_reload(civic: Civ
 
 
 def test_a_refused_form_comes_back_with_the_message_and_what_was_typed(civic: Civic) -> None:
-    number = report(civic)
-    act_api(civic, "operator", number, "register")
-    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
-    act_api(civic, "worker", number, "accept")
+    number = accepted(civic)
     sign_in(civic, "worker")
     html = page(civic, number)
     too_early = post(civic, number, "extend", html, new_due="2026-11-02T10:00", reason="还需协调物业")
@@ -312,10 +315,7 @@ NOT_A_MOMENT = "不是有效的日期或时间，请按 2026-11-20 或 2026-11-2
 
 
 def test_a_date_that_is_not_one_is_refused_alike_on_every_page_never_with_a_500(civic: Civic) -> None:
-    number = report(civic)
-    act_api(civic, "operator", number, "register")
-    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
-    act_api(civic, "worker", number, "accept")
+    number = accepted(civic)
     sign_in(civic, "operator")
     for bad in ("yesterday", "2026-13-01", "2026-11-02T25:00", "２０２６-11-02"):
         search = civic.client.get("/cases", params={"from": bad})
@@ -346,10 +346,7 @@ def test_every_search_parameter_with_a_bad_value_is_a_422_naming_the_field(civic
 
 
 def test_a_typed_time_without_a_zone_is_on_the_districts_clock(civic: Civic) -> None:
-    number = report(civic)
-    act_api(civic, "operator", number, "register")
-    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
-    act_api(civic, "worker", number, "accept")
+    number = accepted(civic)
     sign_in(civic, "worker")
     asked = post(civic, number, "extend", page(civic, number), new_due="2026-12-30T17:00", reason="材料未到")
     assert asked.status_code == 303
