@@ -13,7 +13,7 @@ from civicgrid.analytics.case_queries import CaseFilters, case_rows, row_reporte
 from civicgrid.analytics.exports import Column, Table, check_size
 from civicgrid.domain.access import CaseScope
 from civicgrid.domain.accounts import ApiKey, User
-from civicgrid.domain.case_types import ASSIGNED_STATUSES, mask_phone
+from civicgrid.domain.case_types import ASSIGNED_STATUSES
 from civicgrid.domain.roles import Actor
 from civicgrid.i18n import N_
 
@@ -122,10 +122,9 @@ WORKER_COLUMNS = (
 
 
 def workers_table(conn: Connection, filters: WorkerFilters) -> Table:
-    """The worker roster (phones masked: an export is not a phone book)."""
+    """The worker roster (phones masked by the roster query: an export is not a phone book)."""
     total, rows = worker_rows(conn, filters)
     for r in rows:
-        r["phone"] = mask_phone(r["phone"])
         r["grids"] = " ".join(r["grid_codes"])
     return Table("workers", WORKER_COLUMNS, rows, total)
 

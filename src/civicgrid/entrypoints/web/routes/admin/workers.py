@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from civicgrid.analytics.admin_queries import (
@@ -12,7 +12,6 @@ from civicgrid.analytics.admin_queries import (
     worker_page,
 )
 from civicgrid.domain.administration import WorkerEdit
-from civicgrid.domain.case_types import mask_phone
 from civicgrid.domain.errors import DomainError, NotFound
 from civicgrid.entrypoints.api.deps import AppDep
 from civicgrid.entrypoints.web.queue_views import pages_of
@@ -24,39 +23,46 @@ from civicgrid.services import administration, reference
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 
-@router.get("/workers")
-def workers_page(
-    request: Request,
-    caller: AdminCaller,
-    app: AppDep,
+def worker_filters(
     q: Annotated[str | None, Query(max_length=100)] = None,
     org: Annotated[str | None, Query(max_length=32)] = None,
-    kind: Annotated[str | None, Query(max_length=16)] = None,
+    kind: Annotated[Literal["fulltime", "professional", ""], Query()] = "",
     grid: Annotated[str | None, Query(max_length=32)] = None,
     inactive: bool = False,
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
-) -> Response:
-    """The grid workers, searchable by code or name, organisation, kind and grid."""
-    filters = WorkerFilters(
+) -> WorkerFilters:
+    """The roster's filters as its form sends them (for the page and its export); empty means any."""
+    return WorkerFilters(
         text=q or None,
         org_code=org or None,
         kind=kind or None,
         grid_code=grid or None,
         include_inactive=inactive,
     )
+
+
+WorkerFiltersDep = Annotated[WorkerFilters, Depends(worker_filters)]
+
+
+@router.get("/workers")
+def workers_page(
+    request: Request,
+    caller: AdminCaller,
+    app: AppDep,
+    filters: WorkerFiltersDep,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    """The grid workers, searchable by code or name, organisation, kind and grid."""
     with app.engine.connect() as conn:
         found = worker_page(conn, filters, page=page, page_size=PAGE_SIZE)
-    for row in found.rows:  # the roster is not a phone book: the full number is on the edit form only
-        row["phone"] = mask_phone(row["phone"])
     context = {
         "found": found,
         "pages": pages_of(found.total, PAGE_SIZE),
         "filters": {
-            "q": q or "",
-            "org": org or "",
-            "kind": kind or "",
-            "grid": grid or "",
-            "inactive": inactive,
+            "q": filters.text or "",
+            "org": filters.org_code or "",
+            "kind": filters.kind or "",
+            "grid": filters.grid_code or "",
+            "inactive": filters.include_inactive,
         },
         "organisations": reference.organisations(uow=app.reader),
         "query": str(request.url.query),
