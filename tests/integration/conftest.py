@@ -71,6 +71,22 @@ class Civic:
     def as_(self, who: str) -> dict[str, str]:
         return self.headers[who]
 
+    def add_account(self, name: str, spec: UserSpec) -> None:
+        """Create an account (password PASSWORD) with a bearer token that ``as_(name)`` sends."""
+        now = self.clock()
+        user = accounts.create_user(
+            uow=self.app.uow,
+            actor=accounts.command_line_actor(),
+            spec=spec,
+            password=PASSWORD,
+            now=now,
+            passwords=FAST,
+        )
+        token = sign_in.issue_token(
+            uow=self.app.uow, user=user, name="test", now=now, ttl=timedelta(days=400)
+        )
+        self.headers[name] = {"Authorization": f"Bearer {token}"}
+
 
 @pytest.fixture
 def civic(db_url: str, tmp_path: Path) -> Iterator[Civic]:
@@ -93,14 +109,9 @@ def civic(db_url: str, tmp_path: Path) -> Iterator[Civic]:
     with app.uow() as u:
         u.reference.save_workers(people)
         u.commit()
-    admin = accounts.command_line_actor()
     civic = Civic(app=app, client=TestClient(create_app(app)), clock=clock)
     for name, spec in ACCOUNTS.items():
-        user = accounts.create_user(
-            uow=app.uow, actor=admin, spec=spec, password=PASSWORD, now=clock(), passwords=FAST
-        )
-        token = sign_in.issue_token(uow=app.uow, user=user, name="test", now=clock(), ttl=timedelta(days=400))
-        civic.headers[name] = {"Authorization": f"Bearer {token}"}
+        civic.add_account(name, spec)
     yield civic
     civic.client.close()
     app.close()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from PIL import Image
+from test_pages import sign_in
 
+from civicgrid.domain.accounts import UserSpec
+from civicgrid.domain.roles import Role
 from conftest import Civic
 
 IN_D111 = {"lon": 116.6025, "lat": 35.4025}  # grid D111: worker F0001 ("worker")
@@ -141,3 +146,66 @@ def test_security_headers_on_every_answer(civic: Civic) -> None:
         assert h["x-frame-options"] == "DENY"
         assert "script-src 'self'" in h["content-security-policy"]
         assert "unsafe-inline" not in h["content-security-policy"]
+
+
+def _photo(civic: Civic, colour: str) -> str:
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(buf, "PNG")
+    up = civic.client.post("/api/v1/photos", files=[("files", ("p.png", buf.getvalue(), "image/png"))])
+    assert up.status_code == 201, up.text
+    return str(up.json()[0]["name"])
+
+
+# role -> may it fetch a photo of a case in grid D111 (street D1) held by 城管 and worker F0001?
+PHOTO_READERS = {
+    "operator": 200,  # the district desk
+    "supervisor": 200,
+    "leader": 200,
+    "worker": 200,  # serves D111 and holds the case
+    "handler": 200,  # 城管
+    "admin": 404,  # configures the system, reads no case files
+    "worker2": 404,  # a grid worker of another grid (D211)
+    "handler2": 404,  # 公安
+    "resident": 403,  # residents see their photos through the tracking link
+    "desk_d1": 200,  # the desk of street D1
+    "desk_d2": 404,  # the desk of another street
+}
+
+
+def test_a_photo_is_served_to_whoever_may_see_a_case_that_holds_it_and_to_no_one_else(civic: Civic) -> None:
+    reported, commented = _photo(civic, "red"), _photo(civic, "blue")
+    body = {"category_code": "C0101", "description": "井盖缺失", **IN_D111, "photos": [reported]}
+    r = civic.client.post("/api/v1/cases", json=body)
+    assert r.status_code == 201
+    created = r.json()
+    number = created["number"]
+    h = civic.as_("operator")
+    civic.client.post(f"/api/v1/cases/{number}/register", json={}, headers=h)
+    civic.client.post(
+        f"/api/v1/cases/{number}/dispatch",
+        json={"org_code": "chengguan", "assignee_code": "F0001"},
+        headers=h,
+    )
+    note = {"note": "现场照片", "photos": [commented]}
+    assert civic.client.post(f"/api/v1/cases/{number}/comment", json=note, headers=h).status_code == 200
+    for desk, street in (("desk_d1", "D1"), ("desk_d2", "D2")):
+        civic.add_account(desk, UserSpec(desk, Role.OPERATOR, area_codes=frozenset({street})))
+    for name in (reported, commented):
+        for who, status in PHOTO_READERS.items():
+            answer = civic.client.get(f"/api/v1/photos/{name}", headers=civic.as_(who))
+            assert answer.status_code == status, (who, name, answer.text[:200])
+            if status == 200:
+                assert answer.content[:2] == b"\xff\xd8"
+        assert civic.client.get(f"/api/v1/photos/{name}").status_code == 401
+    # A photo no case holds yet (just uploaded) is nobody's to read through this door.
+    loose = _photo(civic, "green")
+    assert civic.client.get(f"/api/v1/photos/{loose}", headers=civic.as_("leader")).status_code == 404
+    # The reporter's tracking link shows the report's photos; the case page links its own photos.
+    token = created["tracking_token"]
+    assert civic.client.get(f"/api/v1/track/{token}/photos/{reported}").status_code == 200
+    assert civic.client.get(f"/api/v1/track/{token}/photos/{loose}").status_code == 404
+    sign_in(civic, "worker")
+    sheet = civic.client.get(f"/cases/{number}").text
+    for name in (reported, commented):
+        assert f"/cases/{number}/photos/{name}" in sheet
+        assert civic.client.get(f"/cases/{number}/photos/{name}").status_code == 200

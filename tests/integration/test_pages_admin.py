@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from test_api import act, report
@@ -261,6 +262,22 @@ def test_the_audit_search_takes_empty_date_fields_and_refuses_unreadable_ones(
     page = civic.client.get("/admin/audit", params={"actor": "", "action": "sign_in", "from": "", "to": ""})
     assert page.status_code == 200 and "sign_in" in page.text
     assert civic.client.get("/admin/audit", params={"from": "yesterday"}).status_code == 422
+
+
+def test_the_audit_export_takes_what_the_audit_search_sent(admin: tuple[Civic, str]) -> None:
+    civic, _ = admin
+    searched = {"actor": "", "action": "sign_in", "from": "", "to": ""}  # the form, dates left empty
+    page = civic.client.get("/admin/audit", params=searched)
+    link = re.search(r'href="(/exports/audit\.csv\?[^"]*)"', page.text)
+    assert link and "from=&amp;to=" in link.group(1)
+    exported = civic.client.get(link.group(1).replace("&amp;", "&"))
+    assert exported.status_code == 200, exported.text[:300]
+    lines = exported.content.decode("utf-8-sig").strip().splitlines()[1:]
+    assert lines and all("sign_in" in line for line in lines)
+    bounded = civic.client.get("/exports/audit.csv", params={**searched, "from": "2026-11-02T09:00"})
+    assert bounded.status_code == 200 and bounded.content.decode("utf-8-sig").count("\n") == len(lines) + 1
+    refused = civic.client.get("/exports/audit.csv", params={**searched, "to": "yesterday"})
+    assert refused.status_code == 422 and "不是有效的日期或时间" in refused.text
 
 
 def test_the_roster_export_takes_the_roster_forms_any_and_inactive(admin: tuple[Civic, str]) -> None:

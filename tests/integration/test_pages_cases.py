@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
@@ -33,6 +34,15 @@ def report(civic: Civic, **extra: Any) -> str:
     answer = civic.client.post("/api/v1/cases", json=body)
     assert answer.status_code == 201, answer.text
     return str(answer.json()["number"])
+
+
+def accepted(civic: Civic) -> str:
+    """A report in grid D111, dispatched to 城管 and worker F0001, who signed for it."""
+    number = report(civic)
+    act_api(civic, "operator", number, "register")
+    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
+    act_api(civic, "worker", number, "accept")
+    return number
 
 
 def stored(civic: Civic, number: str) -> Case:
@@ -155,10 +165,7 @@ def test_a_case_goes_through_its_whole_life_on_the_case_page(civic: Civic) -> No
 
 
 def test_a_supervisor_decides_a_pending_extension_and_the_worker_may_not(civic: Civic) -> None:
-    number = report(civic)
-    act_api(civic, "operator", number, "register")
-    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
-    act_api(civic, "worker", number, "accept")
+    number = accepted(civic)
     sign_in(civic, "worker")
     html = page(civic, number)
     due = stored(civic, number).due
@@ -290,10 +297,7 @@ def test_a_stale_version_is_refused_with_409_and_the_page_says_reload(civic: Civ
 
 
 def test_a_refused_form_comes_back_with_the_message_and_what_was_typed(civic: Civic) -> None:
-    number = report(civic)
-    act_api(civic, "operator", number, "register")
-    act_api(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
-    act_api(civic, "worker", number, "accept")
+    number = accepted(civic)
     sign_in(civic, "worker")
     html = page(civic, number)
     too_early = post(civic, number, "extend", html, new_due="2026-11-02T10:00", reason="还需协调物业")
@@ -305,6 +309,53 @@ def test_a_refused_form_comes_back_with_the_message_and_what_was_typed(civic: Ci
     no_reason = post(civic, number, "return", html, reason="")
     assert no_reason.status_code == 422 and 'id="e-return-reason"' in no_reason.text
     assert stored(civic, number).pending is None
+
+
+NOT_A_MOMENT = "不是有效的日期或时间，请按 2026-11-20 或 2026-11-20 17:30 的格式填写"
+
+
+def test_a_date_that_is_not_one_is_refused_alike_on_every_page_never_with_a_500(civic: Civic) -> None:
+    number = accepted(civic)
+    sign_in(civic, "operator")
+    for bad in ("yesterday", "2026-13-01", "2026-11-02T25:00", "２０２６-11-02"):
+        search = civic.client.get("/cases", params={"from": bad})
+        assert search.status_code == 422 and f"上报时间自：{NOT_A_MOMENT}" in search.text, bad
+    en = civic.client.get("/cases", params={"to": "soon", "lang": "en"})
+    assert en.status_code == 422 and "Submitted before: not a date or time." in en.text
+    sign_in(civic, "admin", "/admin")
+    audit = civic.client.get("/admin/audit", params={"from": "2026-11-02", "to": "noon"})
+    assert audit.status_code == 422 and NOT_A_MOMENT in audit.text
+    sign_in(civic, "worker")
+    html = page(civic, number)
+    for bad in ("not a date", "   ", "2026-11-31T10:00"):
+        refused = post(civic, number, "extend", html, new_due=bad, reason="还需协调物业")
+        assert refused.status_code == 422 and f"新的办结时限：{NOT_A_MOMENT}" in refused.text, bad
+        assert 'id="e-extend-new_due"' in refused.text
+
+
+def test_every_search_parameter_with_a_bad_value_is_a_422_naming_the_field(civic: Civic) -> None:
+    sign_in(civic, "operator")
+    bad = {"status": "nope", "urgency": "x", "source": "x", "warning": "blue", "deadline": "late"}
+    bad |= {flag: "maybe" for flag in ("overdue", "pending", "escalated", "supervised")}
+    bad |= {name: "x" * 101 for name in ("area", "org", "assignee", "category", "q")}
+    bad |= {"sort": "x", "page": "0", "page_size": "1000", "from": "x", "to": "x"}
+    for name, value in bad.items():
+        answer = civic.client.get("/cases", params={name: value})
+        assert answer.status_code == 422 and "{field}" not in answer.text, (name, answer.status_code)
+        assert re.search(r"查询条件有误：[^a-z<]+。|：不是有效的日期", answer.text), name
+
+
+def test_a_typed_time_without_a_zone_is_on_the_districts_clock(civic: Civic) -> None:
+    number = accepted(civic)
+    sign_in(civic, "worker")
+    asked = post(civic, number, "extend", page(civic, number), new_due="2026-12-30T17:00", reason="材料未到")
+    assert asked.status_code == 303
+    pending = stored(civic, number).pending
+    assert pending is not None and pending.new_due is not None
+    assert pending.new_due == datetime(2026, 12, 30, 9, 0, tzinfo=UTC)  # 17:00 in Beijing
+    sign_in(civic, "operator")
+    assert number in civic.client.get("/cases", params={"from": "2026-11-02"}).text  # reported at 09:00
+    assert number not in civic.client.get("/cases", params={"from": "2026-11-02T09:01"}).text
 
 
 def test_text_typed_by_anyone_is_shown_as_text(civic: Civic) -> None:

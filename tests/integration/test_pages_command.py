@@ -18,8 +18,7 @@ from civicgrid.domain.cases import Case
 from civicgrid.domain.catalogue import Urgency
 from civicgrid.domain.deadlines import Deadline, LimitMode, LimitUnit, TimeLimit
 from civicgrid.domain.roles import Actor, Role
-from civicgrid.services import accounts
-from conftest import FAST, PASSWORD, Civic
+from conftest import Civic
 
 OP = Actor(role=Role.OPERATOR, name="op")
 SUP = Actor(role=Role.SUPERVISOR, name="sup")
@@ -151,15 +150,7 @@ def test_categories_group_minors_under_their_major(stored: Civic) -> None:
 
 
 def desk_user(civic: Civic, areas: frozenset[str]) -> None:
-    spec = UserSpec("desk2", Role.SUPERVISOR, "西街值班", area_codes=areas)
-    accounts.create_user(
-        uow=civic.app.uow,
-        actor=accounts.command_line_actor(),
-        spec=spec,
-        password=PASSWORD,
-        now=civic.clock(),
-        passwords=FAST,
-    )
+    civic.add_account("desk2", UserSpec("desk2", Role.SUPERVISOR, "西街值班", area_codes=areas))
 
 
 def test_a_desk_with_areas_sees_only_its_areas(stored: Civic) -> None:

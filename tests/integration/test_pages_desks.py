@@ -12,6 +12,7 @@ from PIL import Image
 from test_api import act, report
 from test_pages import sign_in
 
+from civicgrid.services.sweep import sweep
 from conftest import Civic
 
 PAGES = {
@@ -208,6 +209,16 @@ def test_the_desk_queue_lists_reports_to_register_oldest_first_and_registers_in_
     assert stale.status_code == 409 and 'role="alert"' in stale.text and second in stale.text
 
 
+def test_the_desk_queue_names_the_category_the_places_and_the_time_limit(civic: Civic) -> None:
+    report(civic)
+    sign_in(civic, "operator", "/desk/queue")
+    row = page(civic, "/desk/queue").split("<tbody>")[1]
+    assert "<td>井盖</td>" in row and "C0101" not in row
+    assert "高新区-1-1-1-1 · 高新区-1-1" in row and "高新区-1 · 高新区-1-1" in row
+    assert '<span class="badge grey">24 小时</span>' in row
+    assert ">打开</a>" in row and "未办结" not in row  # the link opens the case; it is no status
+
+
 def test_the_queue_says_what_to_do_when_it_is_empty(civic: Civic) -> None:
     sign_in(civic, "operator", "/desk/queue")
     assert "没有待办" in page(civic, "/desk/queue")
@@ -372,6 +383,50 @@ def test_the_overdue_board_shows_red_cases_by_street_with_who_holds_them(civic: 
     assert late in board and "高新区-1" in board and "网格员1" in board
     assert late in page(civic, "/supervisor/overdue", params={"level": "red", "area": "D1"})
     assert late not in page(civic, "/supervisor/overdue", params={"area": "D2"})
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\b20\d{12}\b", text))
+
+
+def test_the_overdue_boards_export_lists_exactly_the_cases_the_board_shows(civic: Civic) -> None:
+    late = dispatched(civic)  # Monday 09:00, 24 hours to deal with it
+    late_elsewhere = dispatched(civic, assignee="F0003", lon=116.6125, lat=35.4125)  # street D2
+    for number in (late, late_elsewhere):
+        act(civic, "worker" if number == late else "worker2", number, "accept")
+    civic.clock.advance(hours=6)
+    near = dispatched(civic)
+    act(civic, "worker", near, "accept")
+    civic.clock.advance(hours=18)  # Tuesday 09:00
+    unsigned = dispatched(civic)  # not signed for within its acceptance limit: red before its deadline
+    civic.clock.advance(hours=4)  # Tuesday 13:00: near is 22 h into its 24, late is past its deadline
+    fresh = dispatched(civic)
+    act(civic, "worker", fresh, "accept")
+    waiting = report(civic)["number"]  # not dispatched: never on the board
+    sweep(
+        uow=civic.app.uow,
+        reader=civic.app.reader,
+        deadlines=civic.app.deadlines,
+        now=civic.clock(),
+        yellow_at=0.8,
+    )
+    sign_in(civic, "supervisor", "/login")
+    expected = {
+        ("", ""): {late, late_elsewhere, near, unsigned},
+        ("red", ""): {late, late_elsewhere, unsigned},
+        ("yellow", ""): {near},
+        ("", "D1"): {late, near, unsigned},
+        ("red", "D2"): {late_elsewhere},
+    }
+    for (level, area), cases in expected.items():
+        board = page(civic, "/supervisor/overdue", params={"level": level, "area": area})
+        assert _numbers(board.split("<tbody>")[1]) == cases, (level, area)
+        link = re.search(r'href="(/exports/cases\.csv[^"]*)"', board)
+        assert link, (level, area)
+        exported = civic.client.get(link.group(1).replace("&amp;", "&"))
+        assert exported.status_code == 200, exported.text
+        assert _numbers(exported.content.decode("utf-8-sig")) == cases, (level, area, link.group(1))
+    assert fresh not in _numbers(page(civic, "/supervisor/overdue")) and waiting
 
 
 def test_escalations_and_open_supervision_orders_are_listed_until_answered(civic: Civic) -> None:

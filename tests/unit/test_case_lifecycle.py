@@ -383,3 +383,24 @@ def test_contact_details_in_public_text_are_masked_by_one_rule() -> None:
     for secret in ("1234 5678", "1234567", "example.cn", "19900101123X", "0000-1111"):
         assert secret not in masked
     assert mask_contact_details("3号楼下井盖缺失，温度<5度") == "3号楼下井盖缺失，温度<5度"
+
+
+def test_the_reporters_own_name_and_phone_are_masked_in_public_text_in_any_shape() -> None:
+    from civicgrid.domain.case_types import mask_contact_details
+
+    text = "王小明报：井盖缺失，回电13812341234；门牌A"
+    masked = mask_contact_details(text, "王小明", "13812341234", "A", None)
+    assert masked == "***报：井盖缺失，回电***；门牌A"  # a one-letter value would mask ordinary words
+
+
+def test_a_list_row_shows_the_reporter_in_full_only_to_whom_the_case_needs_it() -> None:
+    from civicgrid.domain.access import reporter_seen_by
+
+    reporter = Reporter("张三", "13812341234")
+    held = {"assignee_code": "F0001", "org_code": "chengguan"}
+    assignee = Actor(role=Role.GRID_WORKER, worker_code="F0001")
+    other = Actor(role=Role.GRID_WORKER, worker_code="F0002")
+    assert reporter_seen_by(Actor(role=Role.OPERATOR), reporter, **held) == reporter
+    assert reporter_seen_by(assignee, reporter, **held) == reporter
+    assert reporter_seen_by(other, reporter, **held) == Reporter("张*", "138****1234")
+    assert reporter_seen_by(Actor(role=Role.LEADER), reporter, **held) == Reporter("张*", "138****1234")

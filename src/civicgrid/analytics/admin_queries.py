@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from civicgrid.adapters.db.account_tables import audit_log
 from civicgrid.adapters.db.tables import worker_grids, workers
 from civicgrid.analytics.case_queries import Page, escape_like
+from civicgrid.domain.case_types import mask_phone
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _worker_where(f: WorkerFilters) -> list[sa.ColumnElement[bool]]:
 
 
 def worker_page(conn: Connection, f: WorkerFilters, *, page: int, page_size: int = 50) -> Page:
-    """Workers by code, with the grids each serves."""
+    """Workers by code, with the grids each serves (phones masked)."""
     where = _worker_where(f)
     total = conn.execute(sa.select(sa.func.count()).select_from(workers).where(*where)).scalar_one()
     q = (
@@ -104,19 +105,20 @@ def worker_page(conn: Connection, f: WorkerFilters, *, page: int, page_size: int
         .offset((max(1, page) - 1) * page_size)
     )
     rows = [dict(r._mapping) for r in conn.execute(q)]
-    _attach_grids(conn, rows)
+    _as_roster(conn, rows)
     return Page(rows, int(total), page, page_size)
 
 
 def worker_rows(conn: Connection, f: WorkerFilters) -> tuple[int, list[dict[str, Any]]]:
-    """Every matching worker (for an export)."""
+    """Every matching worker, as ``worker_page`` shows them (for an export)."""
     where = _worker_where(f)
     rows = [dict(r._mapping) for r in conn.execute(sa.select(workers).where(*where).order_by(workers.c.code))]
-    _attach_grids(conn, rows)
+    _as_roster(conn, rows)
     return len(rows), rows
 
 
-def _attach_grids(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _as_roster(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    # Each worker's grids, and phones masked: the roster is not a phone book (the edit form has the number).
     grids: dict[str, list[str]] = {}
     codes = [r["code"] for r in rows]
     for chunk in range(0, len(codes), 500):
@@ -127,3 +129,4 @@ def _attach_grids(conn: Connection, rows: list[dict[str, Any]]) -> None:
             grids.setdefault(w, []).append(g)
     for r in rows:
         r["grid_codes"] = sorted(grids.get(r["code"], []))
+        r["phone"] = mask_phone(r["phone"])

@@ -12,7 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.tables import areas, categories, major_categories, organisations, workers
+from civicgrid.adapters.db.tables import (
+    areas,
+    categories,
+    major_categories,
+    organisations,
+    time_limits,
+    workers,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,8 @@ class Labels:
     organisations: dict[str, str] = field(default_factory=dict)
     workers: dict[str, str] = field(default_factory=dict)
     areas: dict[str, str] = field(default_factory=dict)
+    # (category, urgency) -> its time limit as stored, e.g. "7d working"
+    time_limits: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def category(self, code: str | None) -> str:
         """The category's name, or its code when it is no longer in the catalogue."""
@@ -51,8 +60,12 @@ def labels_for(
     worker_codes: Iterable[str | None] = (),
     area_codes: Iterable[str | None] = (),
     short_organisations: bool = False,
+    with_time_limits: bool = False,
 ) -> Labels:
-    """The names of the given codes (unknown ones are absent); lists use organisations' short names."""
+    """The names of the given codes (unknown ones are absent); lists use organisations' short names.
+
+    ``with_time_limits`` also reads the categories' time limits (the queues show them).
+    """
     en = locale == "en"
     cats = _codes(category_codes)
     cat_names: dict[str, str] = {}
@@ -79,6 +92,7 @@ def labels_for(
         organisations=_names(conn, organisations.c.code, org_name, _codes(org_codes)),
         workers=_names(conn, workers.c.code, workers.c.name, _codes(worker_codes)),
         areas=_names(conn, areas.c.code, areas.c.name, _codes(area_codes)),
+        time_limits=_time_limits(conn, cats) if with_time_limits else {},
     )
 
 
@@ -114,6 +128,15 @@ def choices(conn: Connection, *, locale: str) -> dict[str, list[dict[str, Any]]]
 
 def _codes(values: Iterable[str | None]) -> list[str]:
     return sorted({v for v in values if v})
+
+
+def _time_limits(conn: Connection, category_codes: list[str]) -> dict[tuple[str, str], str]:
+    if not category_codes:
+        return {}
+    q = sa.select(time_limits.c.category_code, time_limits.c.urgency, time_limits.c.limit).where(
+        time_limits.c.category_code.in_(category_codes)
+    )
+    return {(str(c), str(u)): str(limit) for c, u, limit in conn.execute(q)}
 
 
 def _names(

@@ -10,11 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.tables import cases
-from civicgrid.domain.access import CaseScope
-from civicgrid.domain.case_types import ASSIGNED_STATUSES
+from civicgrid.adapters.db.tables import case_events, cases
+from civicgrid.domain.access import CaseScope, reporter_seen_by
+from civicgrid.domain.case_types import ASSIGNED_STATUSES, Reporter
+from civicgrid.domain.roles import Actor
 
 MAX_PAGE_SIZE = 200
+# The overdue board's levels: every running case past or near its deadline, those past it or signed for
+# late (red), the others (yellow).
+DEADLINE_LEVELS = ("warned", "red", "yellow")
 PENDING_KINDS = ("return", "extension", "suspension")  # requests that wait for a supervisor
 
 LIST_COLUMNS = (
@@ -77,6 +81,7 @@ class CaseFilters:
     submitted_to: datetime | None = None
     overdue: bool | None = None
     warning: str | None = None
+    deadline: str | None = None  # a level of the overdue board (DEADLINE_LEVELS)
     pending: bool | None = None  # waiting for a supervisor's decision
     escalated: bool | None = None  # raised above the grid (community, street or district)
     supervised: bool | None = None  # has had a supervision order (督办)
@@ -147,6 +152,8 @@ def filter_conditions(f: CaseFilters, now: datetime) -> list[sa.ColumnElement[bo
     if f.submitted_to:
         where.append(cases.c.submitted_at < f.submitted_to)
     running = cases.c.status.in_([s.value for s in ASSIGNED_STATUSES])
+    if f.deadline:
+        where.append(deadline_condition(f.deadline, now))
     if f.overdue is True:
         where.append(sa.and_(running, cases.c.due < now))
     elif f.overdue is False:
@@ -206,6 +213,19 @@ def list_cases(
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 
+def deadline_condition(level: str, now: datetime) -> sa.ColumnElement[bool]:
+    """Running cases at one of the overdue board's levels (DEADLINE_LEVELS) at ``now``."""
+    running = cases.c.status.in_([s.value for s in ASSIGNED_STATUSES])
+    late = cases.c.due < now
+    red = sa.or_(late, cases.c.warning == "red")  # a red warning before the deadline: signed for late
+    if level == "red":
+        return sa.and_(running, red)
+    warned = sa.or_(late, cases.c.warning.in_(["yellow", "red"]))
+    if level == "yellow":
+        return sa.and_(running, warned, sa.not_(red))
+    return sa.and_(running, warned)
+
+
 def _awaiting_callback() -> sa.ColumnElement[bool]:
     """Closed resolved cases, and merged ones whose reporter is unrated while the survivor is resolved."""
     survivor = cases.alias("survivor")
@@ -230,6 +250,29 @@ def case_rows(
     total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
     q = sa.select(*LIST_COLUMNS).where(*where).order_by(cases.c.id.desc())
     return int(total), (dict(r._mapping) for r in conn.execute(q))
+
+
+def photo_in_scope(conn: Connection, *, name: str, scope: CaseScope) -> bool:
+    """Whether a case ``scope`` covers holds the photo ``name``, among its own photos or a step's attachments.
+
+    ``name`` must already have the photo store's shape (two hex digits, a slash, hex, ".jpg": see
+    ``PhotoStore.path_of``), so nothing in it means anything to LIKE; the JSON lists are searched as text.
+    """
+    if scope.nothing:
+        return False
+    quoted = f'%"{name}"%'
+    in_steps = sa.select(case_events.c.case_id).where(
+        sa.cast(case_events.c.attachments, sa.Text).like(quoted)
+    )
+    held = sa.or_(sa.cast(cases.c.photos, sa.Text).like(quoted), cases.c.id.in_(in_steps))
+    query = sa.select(cases.c.id).where(scope_condition(scope), held).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def row_reporter(row: dict[str, Any], actor: Actor) -> Reporter:
+    """The reporter of a list row as ``actor`` may see them (a list and its export mask alike)."""
+    reporter = Reporter(name=row["reporter_name"], phone=row["reporter_phone"])
+    return reporter_seen_by(actor, reporter, assignee_code=row["assignee_code"], org_code=row["org_code"])
 
 
 def escape_like(text: str) -> str:

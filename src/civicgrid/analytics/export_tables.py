@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from civicgrid.analytics.admin_queries import AuditFilters, WorkerFilters, audit_rows, worker_rows
-from civicgrid.analytics.case_queries import CaseFilters, case_rows
+from civicgrid.analytics.case_queries import CaseFilters, case_rows, row_reporter
 from civicgrid.analytics.exports import Column, Table, check_size
-from civicgrid.domain.access import CaseScope, sees_reporter_in_full
+from civicgrid.domain.access import CaseScope
 from civicgrid.domain.accounts import ApiKey, User
-from civicgrid.domain.case_types import ASSIGNED_STATUSES, mask_name, mask_phone
+from civicgrid.domain.case_types import ASSIGNED_STATUSES
 from civicgrid.domain.roles import Actor
 from civicgrid.i18n import N_
 
@@ -52,9 +52,8 @@ def cases_table(
 
     def masked() -> Iterator[dict[str, Any]]:
         for row in rows:
-            if not sees_reporter_in_full(actor, assignee_code=row["assignee_code"], org_code=row["org_code"]):
-                row["reporter_name"] = mask_name(row["reporter_name"])
-                row["reporter_phone"] = mask_phone(row["reporter_phone"])
+            reporter = row_reporter(row, actor)
+            row["reporter_name"], row["reporter_phone"] = reporter.name, reporter.phone
             row["overdue"] = bool(row["status"] in running and row["due"] is not None and row["due"] < now)
             yield row
 
@@ -123,10 +122,9 @@ WORKER_COLUMNS = (
 
 
 def workers_table(conn: Connection, filters: WorkerFilters) -> Table:
-    """The worker roster (phones masked: an export is not a phone book)."""
+    """The worker roster (phones masked by the roster query: an export is not a phone book)."""
     total, rows = worker_rows(conn, filters)
     for r in rows:
-        r["phone"] = mask_phone(r["phone"])
         r["grids"] = " ".join(r["grid_codes"])
     return Table("workers", WORKER_COLUMNS, rows, total)
 

@@ -20,6 +20,7 @@ from civicgrid.analytics.case_queries import (
     PENDING_KINDS,
     CaseFilters,
     Page,
+    deadline_condition,
     filter_conditions,
     scope_condition,
 )
@@ -172,25 +173,16 @@ def overdue_board(
 
     ``counts`` holds 'red' and 'yellow' totals and one 'street:CODE' count per street.
     """
-    late = sa.and_(cases.c.status.in_(_RUNNING), cases.c.due < now)
-    warned = sa.and_(cases.c.status.in_(_RUNNING), sa.or_(late, cases.c.warning.in_(["yellow", "red"])))
-    red = sa.or_(late, cases.c.warning == "red")
-    base = [scope_condition(scope), warned]
-    where = base + filter_conditions(CaseFilters(area_code=area_code), now)
-    if level == "red":
-        where.append(red)
-    elif level == "yellow":
-        where.append(sa.not_(red))
-    counts = {
-        "red": int(
-            conn.execute(sa.select(sa.func.count()).select_from(cases).where(*base, red)).scalar_one()
-        ),
-        "yellow": int(
-            conn.execute(
-                sa.select(sa.func.count()).select_from(cases).where(*base, sa.not_(red))
-            ).scalar_one()
-        ),
-    }
+    base = [scope_condition(scope), deadline_condition("warned", now)]
+    shown = CaseFilters(area_code=area_code, deadline=level or "warned")  # what its export link asks for
+    where = [scope_condition(scope), *filter_conditions(shown, now)]
+    red = deadline_condition("red", now)
+
+    def count(of: str) -> int:
+        where_of = [scope_condition(scope), deadline_condition(of, now)]
+        return int(conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where_of)).scalar_one())
+
+    counts = {"red": count("red"), "yellow": count("yellow")}
     counts.update({f"street:{k}": v for k, v in _count_by(conn, base, cases.c.street_code).items()})
     # Within a street: red before yellow, then the earliest deadline (the longest overdue) first.
     order = [cases.c.street_code, sa.case((red, 0), else_=1), cases.c.due]

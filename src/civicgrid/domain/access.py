@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from civicgrid.domain.case_types import AreaChain
+from civicgrid.domain.case_types import AreaChain, Reporter
 from civicgrid.domain.roles import Actor, Role
 
 # Roles that contact the reporter as part of their work and see the phone in full.
@@ -83,3 +83,11 @@ def sees_reporter_in_full(actor: Actor, *, assignee_code: str | None, org_code: 
     if actor.role is Role.HANDLER:
         return actor.org_code is not None and actor.org_code == org_code
     return False
+
+
+def reporter_seen_by(
+    actor: Actor, reporter: Reporter, *, assignee_code: str | None, org_code: str | None
+) -> Reporter:
+    """The reporter as ``actor`` sees them on a case held by ``org_code`` and ``assignee_code``."""
+    full = sees_reporter_in_full(actor, assignee_code=assignee_code, org_code=org_code)
+    return reporter if full else reporter.masked()

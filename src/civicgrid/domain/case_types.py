@@ -163,8 +163,15 @@ _CONTACT_DETAILS = re.compile(
 CONTACT_MASK = "***"
 
 
-def mask_contact_details(text: str) -> str:
-    """``text`` with anything shaped like a phone number, ID card number or e-mail address masked."""
+def mask_contact_details(text: str, *known: str | None) -> str:
+    """``text`` with anything shaped like a phone number, ID card number or e-mail address masked.
+
+    ``known`` personal values (the reporter's own name, phone, e-mail) are masked wherever they stand, in
+    any shape; values shorter than two characters are left alone (they would mask ordinary words).
+    """
+    for value in known:
+        if value and len(value.strip()) >= 2:
+            text = text.replace(value.strip(), CONTACT_MASK)
     return _CONTACT_DETAILS.sub(CONTACT_MASK, text)
 
 

@@ -39,6 +39,13 @@ def case_filters(
     overdue: bool | None = None,
     pending: bool | None = None,
     warning: Annotated[Literal["yellow", "red"] | None, Query(description="Deadline warning level.")] = None,
+    deadline: Annotated[
+        Literal["warned", "red", "yellow"] | None,
+        Query(
+            description="The overdue board's level: warned (past or near the deadline), red (past it or "
+            "signed for late) or yellow (the other warned ones); running cases only."
+        ),
+    ] = None,
     escalated: Annotated[bool | None, Query(description="Raised above the grid.")] = None,
     supervised: Annotated[bool | None, Query(description="Has had a supervision order.")] = None,
     awaiting_callback: Annotated[
@@ -62,6 +69,7 @@ def case_filters(
         overdue=overdue,
         pending=pending,
         warning=warning,
+        deadline=deadline,
         escalated=escalated,
         supervised=supervised,
         awaiting_callback=awaiting_callback,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from civicgrid.analytics.case_queries import row_reporter
 from civicgrid.domain.access import sees_reporter_in_full
-from civicgrid.domain.case_types import ASSIGNED_STATUSES, Action, mask_name, mask_phone
+from civicgrid.domain.case_types import ASSIGNED_STATUSES, Action
 from civicgrid.domain.cases import Case
 from civicgrid.domain.roles import Actor
 from civicgrid.entrypoints.api.schemas import (
@@ -153,7 +154,7 @@ def case_public(tracked: Tracked) -> CasePublic:
 
 def list_item(row: dict[str, Any], actor: Actor, now: datetime) -> CaseListItem:
     """One row of a case list."""
-    full = sees_reporter_in_full(actor, assignee_code=row["assignee_code"], org_code=row["org_code"])
+    reporter = row_reporter(row, actor)
     running = row["status"] in {s.value for s in ASSIGNED_STATUSES}
     return CaseListItem(
         number=row["number"],
@@ -172,8 +173,8 @@ def list_item(row: dict[str, Any], actor: Actor, now: datetime) -> CaseListItem:
         microgrid_code=row["microgrid_code"],
         org_code=row["org_code"],
         assignee_code=row["assignee_code"],
-        reporter_name=row["reporter_name"] if full else mask_name(row["reporter_name"]),
-        reporter_phone=row["reporter_phone"] if full else mask_phone(row["reporter_phone"]),
+        reporter_name=reporter.name,
+        reporter_phone=reporter.phone,
         submitted_at=row["submitted_at"],
         due=row["due"],
         overdue=bool(running and row["due"] is not None and row["due"] < now),

@@ -63,6 +63,7 @@ FIELDS_BY_CODE = {
     "stale_version": ("expected_version",),
     "photo_not_found": ("photos",),
     "invalid_period": ("from", "to"),
+    "invalid_moment": ("new_due", "respond_by"),  # the page forms' moment fields (one per form)
 }
 
 

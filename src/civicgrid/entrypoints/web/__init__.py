@@ -37,7 +37,7 @@ PAGE_ROUTERS = [
     supervisor.router,
     cases.router,
     command.router,
-    admin.router,
+    *admin.ROUTERS,
     exports.router,
 ]
 

@@ -6,9 +6,7 @@ the district's local time), photos arrive as files and are stored through the ph
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
@@ -16,11 +14,13 @@ from starlette.datastructures import FormData, UploadFile
 from civicgrid.domain.errors import N_, InvalidInput
 from civicgrid.entrypoints.api.errors import _validation_message
 from civicgrid.entrypoints.api.routes.cases import ACTION_BODIES
+from civicgrid.entrypoints.web.moments import InvalidMoment, typed_moment
 from civicgrid.i18n import translate
 
 BODIES: dict[str, type[BaseModel]] = {action: body for action, body, _ in ACTION_BODIES}
 CHECKBOXES = {"callback": ("valid", "contacted", "resolved")}
-LOCAL_TIMES = {"extend": "new_due", "supervise": "respond_by"}
+# The moments an action's form asks for, with their labels: typed on the district's clock.
+LOCAL_TIMES = {"extend": ("new_due", N_("New due time")), "supervise": ("respond_by", N_("Respond by"))}
 LISTS = {"escalate": "summon"}
 WITH_PHOTOS = frozenset({"report", "comment"})
 
@@ -61,7 +61,7 @@ def parse(
         elif name == "photos":
             raw[name] = photos
         elif isinstance(value := form.get(name), str) and (value != "" or name in ("note", "reason")):
-            raw[name] = _local(value, timezone) if name == LOCAL_TIMES.get(action) else value
+            raw[name] = _typed_time(action, name, value, timezone)
     if raw.get("satisfaction") == "":
         raw["satisfaction"] = None
     try:
@@ -81,10 +81,12 @@ def field_messages(exc: InvalidForm, locale: str) -> dict[str, str]:
     return {name: translate(message, locale) for name, message in exc.fields.items()}
 
 
-def _local(value: str, timezone: str) -> Any:
-    # '2026-11-20T17:30' from a datetime-local field means the district's clock; text with a zone is kept.
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # the schema refuses it with its own message
-    return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
+def _typed_time(action: str, name: str, value: str, timezone: str) -> Any:
+    # A moment field as the district's clock reads it (refused as InvalidMoment); other fields as typed.
+    if action not in LOCAL_TIMES or LOCAL_TIMES[action][0] != name:
+        return value
+    label = LOCAL_TIMES[action][1]
+    moment = typed_moment(value, timezone, field=label)
+    if moment is None:  # only blanks typed: not a moment either
+        raise InvalidMoment(field=label)
+    return moment

@@ -11,19 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
 
 from civicgrid.analytics.case_labels import choices, labels_for
-from civicgrid.analytics.case_queries import SORTS, CaseFilters, Page
+from civicgrid.analytics.case_queries import DEADLINE_LEVELS, SORTS, CaseFilters, Page
 from civicgrid.domain.case_types import Source, Status
 from civicgrid.domain.catalogue import Urgency
 from civicgrid.domain.errors import N_, InvalidInput
 from civicgrid.domain.periods import search_bound
 from civicgrid.entrypoints.api.schemas import CaseListItem
 from civicgrid.entrypoints.web.case_messages import SORT_LABELS
+from civicgrid.entrypoints.web.moments import typed_moment
 
 PAGE_SIZES = (20, 50, 100)
 TEXT_FIELDS = ("area", "org", "assignee", "category", "q")
@@ -69,7 +69,11 @@ def parse_query(request: Request, timezone: str) -> ListQuery:
     _check(warning in ("", "yellow", "red"), "warning")
     if warning:
         params.append(("warning", warning))
-    bounds = {name: _moment(q.get(name) or "", timezone, name) for name in ("from", "to")}
+    deadline = q.get("deadline") or ""
+    _check(not deadline or deadline in DEADLINE_LEVELS, "deadline")
+    if deadline:
+        params.append(("deadline", deadline))
+    bounds = {name: _bound(q.get(name) or "", timezone, name) for name in ("from", "to")}
     for name in ("area", "org", "assignee", "category", "urgency", "source", "q"):
         if values[name]:
             params.append((name, str(values[name])))
@@ -89,6 +93,7 @@ def parse_query(request: Request, timezone: str) -> ListQuery:
         overdue=flags["overdue"],
         pending=flags["pending"],
         warning=warning or None,
+        deadline=deadline or None,
         escalated=flags["escalated"],
         supervised=flags["supervised"],
         text=values["q"],
@@ -150,7 +155,11 @@ FIELD_LABELS = {
     "from": N_("Submitted from"),
     "to": N_("Submitted before"),
     "overdue": N_("Time limit"),
+    "deadline": N_("Deadline"),
     "pending": N_("Waiting for a supervisor's decision"),
+    "warning": N_("Warning"),
+    "escalated": N_("Escalations"),
+    "supervised": N_("Supervision orders"),
     "sort": N_("Sort by"),
     "page": N_("Page number"),
     "page_size": N_("Per page"),
@@ -174,14 +183,7 @@ def _whole(value: str, name: str, low: int, high: int) -> int:
     return int(value)
 
 
-def _moment(value: str, timezone: str, name: str) -> datetime | None:
-    # A date or a date and time in the district's clock, as GET /api/v1/cases reads ?from= and ?to=.
-    if value == "":
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidSearch(field=name) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return search_bound(moment)
+def _bound(value: str, timezone: str, name: str) -> datetime | None:
+    # A date or a date and time on the district's clock, as GET /api/v1/cases reads ?from= and ?to=.
+    moment = typed_moment(value, timezone, field=FIELD_LABELS[name])
+    return search_bound(moment) if moment is not None else None

@@ -8,7 +8,6 @@ dispatch suggestion and duplicate candidates are the same services the JSON API 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from civicgrid.analytics.case_labels import Labels, labels_for
@@ -21,6 +20,7 @@ from civicgrid.domain.roles import Actor
 from civicgrid.entrypoints.api.case_views import case_out
 from civicgrid.entrypoints.api.schemas import CaseOut
 from civicgrid.entrypoints.web.case_messages import BUTTONS
+from civicgrid.entrypoints.web.moments import stored_moment
 from civicgrid.i18n import translate
 from civicgrid.services import dispatch, duplicates, reference, workflow
 from civicgrid.services.duplicates import Candidate
@@ -75,13 +75,7 @@ class CaseSheet:
     workers: list[dict[str, Any]] = field(default_factory=list)
     organisations: list[dict[str, Any]] = field(default_factory=list)
 
-    @staticmethod
-    def moment(text: Any) -> datetime | None:
-        """A moment stored as ISO text in the history's data (due times, response deadlines)."""
-        try:
-            return datetime.fromisoformat(str(text)) if text else None
-        except ValueError:
-            return None
+    moment = staticmethod(stored_moment)  # moments stored as ISO text in the history's data
 
     def time_limit(self, locale: str) -> str:
         """The case's time limit in words ('7 working days'), or a dash before registration."""

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from civicgrid.analytics.labels import Labels, labels_for
+from civicgrid.analytics.case_labels import labels_for
 from civicgrid.domain.roles import Actor
 from civicgrid.entrypoints.api.case_views import list_item
 from civicgrid.entrypoints.api.schemas import CaseListItem
@@ -34,8 +34,8 @@ DESK_CODE_LABELS = (
 )
 
 
-# Statuses in which the unit works against the deadline, as /api/v1/cases filters (for export links).
-RUNNING_FILTERS = [("status", s) for s in ("dispatched", "accepted", "in_progress", "handled")]
+# The area codes a queue row carries, each shown by its name.
+AREA_KEYS = ("street_code", "community_code", "grid_code", "microgrid_code")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,16 @@ class Row:
 
 def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: datetime, locale: str) -> list[Row]:
     """Turn queue rows into display rows, masking the reporter where the reader's role says so."""
-    labels: Labels = labels_for(conn, rows, english=locale == "en")
+    labels = labels_for(
+        conn,
+        locale=locale,
+        category_codes=[r.get("category_code") for r in rows],
+        org_codes=[r.get("org_code") for r in rows],
+        worker_codes=[r.get("assignee_code") for r in rows],
+        area_codes=[r.get(k) for r in rows for k in AREA_KEYS],
+        short_organisations=True,
+        with_time_limits=True,
+    )
     out = []
     for r in rows:
         item = list_item(r, actor, now)
@@ -120,18 +129,11 @@ def _accept_late(row: dict[str, Any], now: datetime) -> timedelta | None:
     return late
 
 
-def span_parts(span: timedelta) -> dict[str, int]:
-    """Days, hours and minutes of a span, for '2 d 3 h' style labels."""
-    minutes = max(0, int(span.total_seconds() // 60))
-    return {"d": minutes // 1440, "h": minutes % 1440 // 60, "m": minutes % 60}
-
-
 def render_desk(
     request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    """``render`` with the helpers the queue templates use (spans of time, time limits)."""
-    helpers = {"span_parts": span_parts, "limit_text": limit_text}
-    return render(request, template, {**helpers, **context}, status_code=status_code)
+    """``render`` with the helper the queue templates use (time limits as the reader says them)."""
+    return render(request, template, {"limit_text": limit_text, **context}, status_code=status_code)
 
 
 def query_string(params: Iterable[tuple[str, Any]]) -> str:

@@ -6,7 +6,7 @@ Templates translate with ``_("English text", name=value)``; Babel's Jinja extrac
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -55,6 +55,12 @@ def _formatter(app: App, locale: str) -> Any:
     return local_time
 
 
+def span_parts(span: timedelta) -> dict[str, int]:
+    """Days, hours and minutes of a span, for '2 d 3 h' style labels (the ``span`` macro)."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    return {"d": minutes // 1440, "h": minutes % 1440 // 60, "m": minutes % 60}
+
+
 def page_context(request: Request, app: App) -> dict[str, Any]:
     """What every template may use: language, caller, CSRF token, menu, flash message, helpers."""
     from civicgrid.entrypoints.api.deps import Caller
@@ -80,6 +86,7 @@ def page_context(request: Request, app: App) -> dict[str, Any]:
         "menu": menu_for(caller, request.url.path),
         "flash": _(flash) if flash and _known_message(flash) else None,
         "local_time": _formatter(app, locale),
+        "span_parts": span_parts,
         "now": app.clock(),
         "version": __version__,
         "tiles_url": app.settings.map_tiles_url,

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
 from civicgrid.domain.attributes import check_answers
-from civicgrid.domain.case_types import CONTACT_MASK, OPEN_STATUSES, Source, mask_contact_details
+from civicgrid.domain.case_types import OPEN_STATUSES, Source, mask_contact_details
 from civicgrid.domain.catalogue import Catalogue, Category, Organisation, UnknownOrganisation, Urgency
 from civicgrid.domain.deadlines import TimeLimit
 from civicgrid.domain.errors import N_, DomainError, NotFound
@@ -196,14 +196,6 @@ def request_for_token(*, uow: UowFactory, token: str, jurisdiction: str | None) 
     raise UnknownToken()
 
 
-def redact(text: str, *known: str | None) -> str:
-    """``text`` with the given personal values and anything shaped like a phone, ID or e-mail masked."""
-    for value in known:
-        if value and len(value.strip()) >= 2:
-            text = text.replace(value.strip(), CONTACT_MASK)
-    return mask_contact_details(text)
-
-
 def _listing(
     uow: UowFactory, wanted: RequestFilter, jurisdiction: str | None, *, limit: int, offset: int
 ) -> list[PublicRequest]:
@@ -246,17 +238,17 @@ def _public(
     return PublicRequest(
         number=row["number"],
         open=is_open,
-        note=redact(steps.note, *personal),
+        note=mask_contact_details(steps.note, *personal),
         merged_into=steps.merged_into,
         category_code=row["category_code"],
         category=category,
-        description=redact(row["description"], *personal),
+        description=mask_contact_details(row["description"], *personal),
         org=_organisation(catalogue, row["org_code"]),
         limit=limit,
         requested_at=requested,
         updated_at=updated,
         expected_at=row["due"],
-        address=redact(row["address"], *personal) or places.get(row["community_code"], ""),
+        address=mask_contact_details(row["address"], *personal) or places.get(row["community_code"], ""),
         microgrid_code=row["microgrid_code"],
         lon=row["lon"],
         lat=row["lat"],

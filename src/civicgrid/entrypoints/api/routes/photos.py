@@ -9,6 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from civicgrid.adapters.photos import PhotoNotFound, PhotoTooLarge, PhotoTooMany
+from civicgrid.analytics.case_queries import photo_in_scope
+from civicgrid.domain.access import scope_of
 from civicgrid.domain.errors import N_, InvalidInput
 from civicgrid.entrypoints.api.deps import AppDep, CallerDep, StaffDep, limit_public
 from civicgrid.services import tracking
@@ -55,8 +57,13 @@ async def upload(
 
 @router.get("/photos/{first}/{rest}", response_class=FileResponse)
 def photo(first: str, rest: str, app: AppDep, caller: StaffDep) -> FileResponse:
-    """A stored photo, for staff."""
-    return FileResponse(app.photos.path_of(f"{first}/{rest}"), media_type="image/jpeg")
+    """A stored photo, for staff who may see a case that holds it (404 for anyone else, as for the case)."""
+    name = f"{first}/{rest}"
+    path = app.photos.path_of(name)  # a malformed name never reaches the query
+    with app.engine.connect() as conn:
+        if not photo_in_scope(conn, name=name, scope=scope_of(caller.actor)):
+            raise PhotoNotFound()
+    return FileResponse(path, media_type="image/jpeg")
 
 
 @router.get("/track/{token}/photos/{first}/{rest}", response_class=FileResponse, tags=["tracking"])

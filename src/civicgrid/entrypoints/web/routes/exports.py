@@ -12,7 +12,6 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.engine import Connection
 
 from civicgrid.analytics import export_tables as tables
-from civicgrid.analytics.admin_queries import AuditFilters, WorkerFilters
 from civicgrid.analytics.exports import Table, to_csv, to_xlsx
 from civicgrid.analytics.figures import figures as compute_figures
 from civicgrid.bootstrap import App
@@ -23,6 +22,8 @@ from civicgrid.entrypoints.api.deps import AppDep, Caller, StaffDep
 from civicgrid.entrypoints.api.errors import request_locale
 from civicgrid.entrypoints.api.routes.figures import Group
 from civicgrid.entrypoints.web.access import require
+from civicgrid.entrypoints.web.routes.admin.audit import AuditFiltersDep
+from civicgrid.entrypoints.web.routes.admin.workers import WorkerFiltersDep
 from civicgrid.i18n import translate
 from civicgrid.services import accounts, api_keys, reference
 
@@ -114,43 +115,18 @@ def export_figures(
 
 @router.get("/audit.{fmt}")
 def export_audit(
-    fmt: Format,
-    request: Request,
-    app: AppDep,
-    caller: AdminDep,
-    actor: Annotated[str | None, Query(max_length=100)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    fmt: Format, request: Request, app: AppDep, caller: AdminDep, filters: AuditFiltersDep
 ) -> Response:
-    """The audit log lines that match (administrators)."""
-    filters = AuditFilters(
-        actor=actor, action=action, since=local_time(app, since), until=local_time(app, until)
-    )
+    """The audit log lines that match (administrators), with the audit page's own filters."""
     table, conn = _with_connection(app, lambda c: tables.audit_table(c, filters))
     return _send(request, app, table, fmt, conn)
 
 
 @router.get("/workers.{fmt}")
 def export_workers(
-    fmt: Format,
-    request: Request,
-    app: AppDep,
-    caller: StaffDep,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    org: Annotated[str | None, Query(max_length=32)] = None,
-    kind: Annotated[Literal["fulltime", "professional", ""], Query()] = "",
-    grid: Annotated[str | None, Query(max_length=32)] = None,
-    inactive: bool = False,
+    fmt: Format, request: Request, app: AppDep, caller: StaffDep, filters: WorkerFiltersDep
 ) -> Response:
-    """The grid worker roster (phones masked), with the roster page's filters ("" means any)."""
-    filters = WorkerFilters(
-        text=q or None,
-        org_code=org or None,
-        kind=kind or None,
-        grid_code=grid or None,
-        include_inactive=inactive,
-    )
+    """The grid worker roster (phones masked), with the roster page's own filters ("" means any)."""
     with app.engine.connect() as conn:
         table = tables.workers_table(conn, filters)
     return _send(request, app, table, fmt)

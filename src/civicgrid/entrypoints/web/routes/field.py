@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from civicgrid.analytics import field_queries, queues
+from civicgrid.analytics.case_labels import labels_for
 from civicgrid.analytics.case_queries import CaseFilters, list_cases
-from civicgrid.analytics.labels import labels_for
 from civicgrid.domain.access import scope_of
 from civicgrid.domain.errors import DomainError
 from civicgrid.domain.roles import Role
@@ -158,7 +158,7 @@ def grid_page(request: Request, app: AppDep, caller: Worker) -> Response:
             locale_of(request),
         )
         grids = sorted(caller.actor.area_codes)
-        names = labels_for(conn, [{"grid_code": g} for g in grids], english=locale_of(request) == "en")
+        names = labels_for(conn, locale=locale_of(request), area_codes=grids)
     points = [
         {
             "number": r.number,

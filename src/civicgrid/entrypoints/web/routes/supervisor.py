@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -16,8 +15,8 @@ from civicgrid.domain.geography import Level
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, Caller
 from civicgrid.entrypoints.web.access import require
+from civicgrid.entrypoints.web.moments import stored_moment
 from civicgrid.entrypoints.web.queue_views import (
-    RUNNING_FILTERS,
     export_links,
     pages_of,
     present,
@@ -88,7 +87,7 @@ def _request_of(pending: Any) -> dict[str, Any]:
     p = dict(pending or {})
     for key in ("at", "new_due"):
         if p.get(key):
-            p[key] = datetime.fromisoformat(p[key])
+            p[key] = stored_moment(p[key])
     return p
 
 
@@ -160,14 +159,7 @@ def overdue_page(
         "page": found.page.page,
         "pages": pages_of(found.page.total, 50),
         "base_url": with_query("/supervisor/overdue", params),
-        "exports": export_links(
-            [
-                *RUNNING_FILTERS,
-                ("area", area),
-                ("overdue", "true" if level == "red" else ""),
-                ("warning", level if level == "yellow" else ""),
-            ]
-        ),
+        "exports": export_links([("area", area), ("deadline", level or "warned")]),  # the board's filter
         "now": now,
     }
     return render_desk(request, "supervisor/overdue.html", context)
@@ -194,7 +186,7 @@ def escalations_page(
         "up_page": up.page,
         "up_pages": pages_of(up.total, PAGE_SIZE),
         "orders": order_rows,
-        "respond_by": {r.number: _moment(r.extra.get("respond_by")) for r in order_rows},
+        "respond_by": {r.number: stored_moment(r.extra.get("respond_by")) for r in order_rows},
         "orders_total": orders.total,
         "orders_page": orders.page,
         "orders_pages": pages_of(orders.total, PAGE_SIZE),
@@ -203,10 +195,3 @@ def escalations_page(
         "now": now,
     }
     return render_desk(request, "supervisor/escalations.html", context)
-
-
-def _moment(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
