@@ -45,11 +45,23 @@ STATIC = Path(str(resources.files("civicgrid.entrypoints.web") / "static"))
 VENDOR = STATIC / "vendor"  # filled by `make assets` (npm), never committed
 
 
+class OptionalStaticFiles(StaticFiles):
+    """Static files from a folder that may not exist yet (the npm build's): its files are then 404s.
+
+    Starlette's own refuses the first request with an error (a 500) when the folder is missing.
+    """
+
+    async def check_config(self) -> None:
+        if self.directory is not None and not Path(self.directory).is_dir():
+            return
+        await super().check_config()
+
+
 def install(api: FastAPI) -> None:
     """Mount the pages and their static files on ``api``."""
     for router in PAGE_ROUTERS:
         api.include_router(router)
     api.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
-    # check_dir=False: a server whose assets were not built still starts; the pages say what is missing.
-    api.mount("/static/vendor", StaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")
+    # A server whose assets were not built still starts and answers 404 for them (the pages say so).
+    api.mount("/static/vendor", OptionalStaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")
     api.mount("/static/web", StaticFiles(directory=str(STATIC)), name="web-static")
