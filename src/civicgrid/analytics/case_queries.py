@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.tables import case_events, cases
+from civicgrid.adapters.db.tables import case_photos, cases
 from civicgrid.domain.access import CaseScope, reporter_seen_by
 from civicgrid.domain.case_types import ASSIGNED_STATUSES, Reporter
 from civicgrid.domain.roles import Actor
@@ -253,19 +253,15 @@ def case_rows(
 
 
 def photo_in_scope(conn: Connection, *, name: str, scope: CaseScope) -> bool:
-    """Whether a case ``scope`` covers holds the photo ``name``, among its own photos or a step's attachments.
-
-    ``name`` must already have the photo store's shape (two hex digits, a slash, hex, ".jpg": see
-    ``PhotoStore.path_of``), so nothing in it means anything to LIKE; the JSON lists are searched as text.
-    """
+    """Whether a case ``scope`` covers holds the photo ``name`` (its own photos or a step's attachments)."""
     if scope.nothing:
         return False
-    quoted = f'%"{name}"%'
-    in_steps = sa.select(case_events.c.case_id).where(
-        sa.cast(case_events.c.attachments, sa.Text).like(quoted)
+    query = (
+        sa.select(cases.c.id)
+        .join(case_photos, case_photos.c.case_id == cases.c.id)
+        .where(case_photos.c.name == name, scope_condition(scope))
+        .limit(1)
     )
-    held = sa.or_(sa.cast(cases.c.photos, sa.Text).like(quoted), cases.c.id.in_(in_steps))
-    query = sa.select(cases.c.id).where(scope_condition(scope), held).limit(1)
     return conn.execute(query).first() is not None
 
 

@@ -10,11 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from civicgrid.adapters.db.rollup_model import Contribution, contribution
 from civicgrid.adapters.db.rollup_writer import RollupDelta
-from civicgrid.adapters.db.tables import case_events, cases
+from civicgrid.adapters.db.tables import case_events, case_photos, cases
 from civicgrid.domain.case_types import (
     OPEN_STATUSES,
     Action,
@@ -61,6 +63,10 @@ class SweepCandidate:
 # Built once: building an INSERT of 50 columns costs ten times more than running it (bench/intake.py).
 _INSERT_CASE = sa.insert(cases)
 _INSERT_EVENT = sa.insert(case_events)
+_LINK_PHOTOS = {
+    "sqlite": sqlite_insert(case_photos).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(case_photos).on_conflict_do_nothing(),
+}
 _NEXT_SQLITE_ID = sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0) + 1)
 _NEXT_PG_ID = sa.text("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")
 
@@ -75,7 +81,7 @@ class CaseRepository:
         self.rollups = RollupDelta()
         self._contributions: dict[tuple[int, int], Contribution] = {}  # (id, version) as loaded or saved
         # Intake's group commit holds new cases and their events back for one executemany at commit.
-        self._held: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+        self._held: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None = None
 
     # ------------------------------------------------------------------ write
     def add(self, case: Case, *, tracking_hash: str | None = None) -> Case:
@@ -89,9 +95,11 @@ class CaseRepository:
         if self._held is not None:
             self._held[0].append(row)
             self._held[1].extend(_event_row(case.id, e) for e in case.new_events)
+            self._held[2].extend(_photo_links(case, own=True))
             case.with_events_saved()
             return case
         self.conn.execute(_INSERT_CASE, row)
+        self._link_photos(_photo_links(case, own=True))
         self._store_events(case)
         return case
 
@@ -101,23 +109,24 @@ class CaseRepository:
         For a unit of work that files many reports and reads none of them back before committing (intake's
         group commit): one ``executemany`` instead of two statements per report, inside the write lock.
         """
-        self._held = ([], [])
+        self._held = ([], [], [])
 
     def flush_held(self) -> None:
         """Insert the cases held back, then their events (called by the unit of work before it commits)."""
         if self._held is None:
             return
-        rows, events = self._held
-        self._held = ([], [])
+        rows, events, photos = self._held
+        self._held = ([], [], [])
         if rows:
             self.conn.execute(_INSERT_CASE, rows)
         if events:
             self.conn.execute(_INSERT_EVENT, events)
+        self._link_photos(photos)
 
     def discard_held(self) -> None:
         """Forget the cases held back (the transaction was rolled back)."""
         if self._held is not None:
-            self._held = ([], [])
+            self._held = ([], [], [])
 
     def _next_id(self) -> int:
         # The number shows the id, so the id is taken first. SQLite: the unit of work holds the write lock
@@ -150,6 +159,7 @@ class CaseRepository:
         self._last_id = None
         self.conn.execute(sa.insert(cases), rows)
         self.conn.execute(sa.insert(case_events), events)
+        self._link_photos([link for case in batch for link in _photo_links(case, own=True)])
         for case in batch:
             case.with_events_saved()
         if self.conn.dialect.name == "postgresql":
@@ -200,7 +210,12 @@ class CaseRepository:
     def _store_events(self, case: Case) -> None:
         if case.new_events:
             self.conn.execute(_INSERT_EVENT, [_event_row(case.id, e) for e in case.new_events])
+            self._link_photos(_photo_links(case, own=False))
             case.with_events_saved()
+
+    def _link_photos(self, links: list[dict[str, Any]]) -> None:
+        if links:
+            self.conn.execute(_LINK_PHOTOS[self.conn.dialect.name], links)
 
     # ------------------------------------------------------------------- read
     def get(self, case_id: int) -> Case:
@@ -427,6 +442,13 @@ def _from_row(r: Any) -> Case:
         photos=tuple(r["photos"] or ()),
         attributes=dict(r["attributes"] or {}),
     )
+
+
+def _photo_links(case: Case, *, own: bool) -> list[dict[str, Any]]:
+    """(photo, case) rows for ``case_photos``: the new events' attachments, and with ``own`` its photos."""
+    names = {*case.photos} if own else set()
+    names.update(name for e in case.new_events for name in e.attachments)
+    return [{"name": name, "case_id": case.id} for name in sorted(names)]
 
 
 def _event_row(case_id: int | None, e: CaseEvent) -> dict[str, Any]:

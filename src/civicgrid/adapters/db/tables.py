@@ -229,6 +229,15 @@ case_events = sa.Table(
     sa.UniqueConstraint("case_id", "seq"),
 )
 
+# Which cases hold which photo (their own photos and their steps' attachments): who may see a photo is who
+# may see one of its cases, found by the photo's name through this index instead of searching every case.
+case_photos = sa.Table(
+    "case_photos",
+    metadata,
+    sa.Column("name", sa.String(80), primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), primary_key=True),
+)
+
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
