@@ -22,15 +22,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from civicgrid.adapters.ngrams import CharNgramTfidf
+from civicgrid.adapters.ngrams import CharNgramTfidf, WordNgramTfidf, split_words
 
-# 2: character n-grams by CharNgramTfidf (1: scikit-learn's TfidfVectorizer; such models still load).
+# 2: n-grams by CharNgramTfidf and WordNgramTfidf (1: scikit-learn's TfidfVectorizer; such models load).
 FORMAT_VERSION = 2
 _READABLE_FORMATS = (1, 2)
 _MAGIC = "civicgrid.TextClassifier"
 
 FloatArray = NDArray[np.float64]
-Vectorizer: TypeAlias = TfidfVectorizer | CharNgramTfidf
+Vectorizer: TypeAlias = TfidfVectorizer | CharNgramTfidf | WordNgramTfidf
 
 
 def _jieba_words(text: str) -> list[str]:
@@ -42,8 +42,8 @@ def _jieba_words(text: str) -> list[str]:
 
 
 def _split_words(text: str) -> list[str]:
-    """Tokens of already-segmented (space-separated) text."""
-    return text.split()
+    """Tokens of already-segmented (space-separated) text (the tokenizer format-1 models refer to)."""
+    return split_words(text)
 
 
 class NbSvm:
@@ -147,16 +147,9 @@ class TextClassifier:
             # Same features and weights as TfidfVectorizer(analyzer="char"), about four times faster.
             vecs.append(CharNgramTfidf(self.char_ngram, min_df=min_df, sublinear_tf=True))
         if self.word_ngram is not None:
-            tokenizer = _split_words if self.pretokenized else _jieba_words
+            tokenizer = split_words if self.pretokenized else _jieba_words
             vecs.append(
-                TfidfVectorizer(
-                    tokenizer=tokenizer,
-                    token_pattern=None,
-                    lowercase=False,
-                    ngram_range=self.word_ngram,
-                    sublinear_tf=True,
-                    min_df=min_df,
-                )
+                WordNgramTfidf(self.word_ngram, tokenizer=tokenizer, sublinear_tf=True, min_df=min_df)
             )
         return vecs
 
