@@ -173,3 +173,38 @@ def test_naive_bayes_weighting_learns_and_survives_a_round_trip() -> None:
     assert again.predict_top(test_texts[:5]) == model.predict_top(test_texts[:5])
     raw = TextClassifier(nb_weight=True).fit(*make_reports(10, seed=7))
     assert abs(float(raw.predict_proba(["公交车站红绿灯"]).sum()) - 1) < 1e-9
+
+
+def test_models_stored_in_format_1_still_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Format 1 stored scikit-learn's TfidfVectorizer for the character n-grams.
+    import pickle
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def old_vectorizers(self: TextClassifier, n_docs: int) -> list[TfidfVectorizer]:
+        return [TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2)]
+
+    texts, labels = make_reports(20, seed=11)
+    with monkeypatch.context() as patch:
+        patch.setattr(TextClassifier, "_make_vectorizers", old_vectorizers)
+        old = TextClassifier().fit(texts, labels)
+    payload = pickle.loads(old.to_bytes())
+    payload["format"] = 1
+    restored = TextClassifier.from_bytes(pickle.dumps(payload))
+    probe, _ = make_reports(3, seed=12)
+    assert restored.predict_top(probe) == old.predict_top(probe)
+    assert isinstance(restored._vectorizers[0], TfidfVectorizer)
+
+
+def test_character_features_are_the_fast_vectorizer() -> None:
+    from civicgrid.adapters.ngrams import CharNgramTfidf
+
+    model = TextClassifier(char_ngram=(1, 3)).fit(*make_reports(10, seed=13))
+    [vectorizer] = model._vectorizers
+    assert isinstance(vectorizer, CharNgramTfidf) and vectorizer.ngram_range == (1, 3)
+    assert pickle_round_trip_agrees(model)
+
+
+def pickle_round_trip_agrees(model: TextClassifier) -> bool:
+    probe, _ = make_reports(2, seed=14)
+    return TextClassifier.from_bytes(model.to_bytes()).predict_top(probe) == model.predict_top(probe)

@@ -11,7 +11,7 @@ import logging
 import pickle
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,10 +22,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-FORMAT_VERSION = 1
+from civicgrid.adapters.ngrams import CharNgramTfidf, WordNgramTfidf, split_words
+
+# 2: n-grams by CharNgramTfidf and WordNgramTfidf (1: scikit-learn's TfidfVectorizer; such models load).
+FORMAT_VERSION = 2
+_READABLE_FORMATS = (1, 2)
 _MAGIC = "civicgrid.TextClassifier"
 
 FloatArray = NDArray[np.float64]
+Vectorizer: TypeAlias = TfidfVectorizer | CharNgramTfidf | WordNgramTfidf
 
 
 def _jieba_words(text: str) -> list[str]:
@@ -37,8 +42,8 @@ def _jieba_words(text: str) -> list[str]:
 
 
 def _split_words(text: str) -> list[str]:
-    """Tokens of already-segmented (space-separated) text."""
-    return text.split()
+    """Tokens of already-segmented (space-separated) text (the tokenizer format-1 models refer to)."""
+    return split_words(text)
 
 
 class NbSvm:
@@ -111,7 +116,7 @@ class TextClassifier:
         self.class_weight = class_weight
         self.calibration_folds = calibration_folds
         self.nb_weight = nb_weight
-        self._vectorizers: list[TfidfVectorizer] = []
+        self._vectorizers: list[Vectorizer] = []
         self._svm: LinearSVC | NbSvm | None = None
         self._labels: list[str] = []
         self.temperature = 1.0
@@ -134,27 +139,17 @@ class TextClassifier:
         """Known categories, in the model's internal (sorted) order."""
         return list(self._labels)
 
-    def _make_vectorizers(self, n_docs: int) -> list[TfidfVectorizer]:
+    def _make_vectorizers(self, n_docs: int) -> list[Vectorizer]:
         # min_df above the corpus size would prune everything; small corpora keep every feature.
         min_df = self.min_df if n_docs >= 5 * self.min_df else 1
-        vecs = []
+        vecs: list[Vectorizer] = []
         if self.char_ngram is not None:
-            vecs.append(
-                TfidfVectorizer(
-                    analyzer="char", ngram_range=self.char_ngram, sublinear_tf=True, min_df=min_df
-                )
-            )
+            # Same features and weights as TfidfVectorizer(analyzer="char"), about four times faster.
+            vecs.append(CharNgramTfidf(self.char_ngram, min_df=min_df, sublinear_tf=True))
         if self.word_ngram is not None:
-            tokenizer = _split_words if self.pretokenized else _jieba_words
+            tokenizer = split_words if self.pretokenized else _jieba_words
             vecs.append(
-                TfidfVectorizer(
-                    tokenizer=tokenizer,
-                    token_pattern=None,
-                    lowercase=False,
-                    ngram_range=self.word_ngram,
-                    sublinear_tf=True,
-                    min_df=min_df,
-                )
+                WordNgramTfidf(self.word_ngram, tokenizer=tokenizer, sublinear_tf=True, min_df=min_df)
             )
         return vecs
 
@@ -259,7 +254,7 @@ class TextClassifier:
         payload = pickle.loads(data)
         if not isinstance(payload, dict) or payload.get("magic") != _MAGIC:
             raise ValueError("not a serialised civicgrid TextClassifier")
-        if payload.get("format") != FORMAT_VERSION:
+        if payload.get("format") not in _READABLE_FORMATS:
             raise ValueError(
                 f"classifier format {payload.get('format')} is not supported (expected {FORMAT_VERSION}); "
                 "retrain the model"
