@@ -76,7 +76,7 @@ SELECT {{key}} AS key, count(*) AS submitted,
 FROM cases WHERE submitted_at >= $start AND submitted_at < $end GROUP BY key
 """
 DUCK_OVERDUE = """
-SELECT id FROM cases WHERE street_code = $street AND due < $now
+SELECT * FROM cases WHERE street_code = $street AND due < $now
   AND status IN ('dispatched','accepted','in_progress','handled') ORDER BY due, id LIMIT 200
 """
 
@@ -146,7 +146,7 @@ def civicgrid_answer(question: str, answer: Any) -> Any:
 
 def duck_answer(question: str, rows: list[tuple[Any, ...]]) -> Any:
     if question == "overdue_street":
-        return [int(r[0]) for r in rows]
+        return [int(r[0]) for r in rows]  # id is the first column
     return {r[0]: dict(zip(COUNT_NAMES, (int(v) for v in r[1:]), strict=True)) for r in rows}
 
 

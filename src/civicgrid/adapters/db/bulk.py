@@ -39,7 +39,7 @@ def _fast(proc: Callable[[Any], Any] | None, kind: Any) -> Callable[[Any], Any] 
     no data and no attachments); the same text, without a ``json.dumps`` per row."""
     if proc is None or not isinstance(kind, sa.JSON):
         return proc
-    empty = {list: proc([]), dict: proc({})}
+    empty: dict[type, Any] = {list: proc([]), dict: proc({})}
 
     def process(value: Any) -> Any:
         if not value and type(value) in empty:
