@@ -134,7 +134,12 @@ def civicgrid_questions(url: str, street: str) -> tuple[dict[str, Callable[[], A
 
     questions: dict[str, Callable[[], Any]] = {q: ask(p, GROUP_OF[q]) for q, p in periods().items()}
     questions["overdue_street"] = lambda: overdue_cases(conn, now=NOW, area_code=street)
-    return questions, lambda: (conn.close(), engine.dispose())  # type: ignore[func-returns-value]
+
+    def close() -> None:
+        conn.close()
+        engine.dispose()
+
+    return questions, close
 
 
 def civicgrid_answer(question: str, answer: Any) -> Any:
@@ -158,7 +163,7 @@ def duck_file(sqlite_path: Path, size: int) -> Path:
     began = time.monotonic()
     engine = make_engine(f"sqlite:///{sqlite_path}")
     export = data.DATA / f"duck-{size}.csv"
-    columns = [sa.column(c) for c in DUCK_COLUMNS]
+    columns: list[sa.ColumnClause[Any]] = [sa.column(c) for c in DUCK_COLUMNS]
     with engine.connect() as conn, export.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(DUCK_COLUMNS)
