@@ -3,10 +3,10 @@
 ``bench/data/sqlite-N.db`` is the demo district (seed 7) plus N cases made by ``civicgrid simulate`` in
 runs of at most a million (seed 1, 2, ... over the same year ending at END), each run one transaction,
 so a build that is stopped resumes from the last finished run. A bigger size starts from a copy of the
-biggest smaller one. PostgreSQL databases (``--pg``) get the same rows copied from the SQLite file by
-COPY (generating the history is the slow part; the generator's PostgreSQL path is proven equal by
-tests/integration/test_simulate.py). ``bench/data/duck-N.duckdb`` holds the cases for DuckDB, copied once.
-Every build step is logged with its wall time to bench/data/build.log.
+biggest smaller one. PostgreSQL databases (``--pg``, ``pg_database``) get the same rows copied from the
+SQLite file by COPY (generating the history is the slow part; the generator's PostgreSQL path is proven
+equal by tests/integration/test_simulate.py). ``bench/data/duck-N.duckdb`` holds the cases for DuckDB,
+copied once. Every build step is logged with its wall time to bench/data/build.log.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 DATA = Path(__file__).with_name("data")
 CIVICGRID = str(Path(sys.executable).with_name("civicgrid"))
 END = "2026-11-30T18:00:00+08:00"  # fixed, so a cached database is the same on every run
+ZONE = "Asia/Shanghai"  # the district's time zone (CIVICGRID_TIMEZONE's default): the command centre's days
 RUN = 1_000_000
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
@@ -94,11 +95,17 @@ def sqlite_database(size: int) -> Path:
     return path
 
 
-def pg_database(size: int, like: Path) -> str:
-    """A PostgreSQL database civicgrid_bench_SIZE holding the same simulated history as ``like``.
+COPIED = ("cases", "case_events", "case_rollups", "case_rollup_hours")  # what simulate writes
 
-    Built the same way (the demo district, then the same simulate runs); reused when its run record
-    matches the SQLite file's.
+
+def pg_database(size: int, like: Path) -> str:
+    """A PostgreSQL database civicgrid_bench_SIZE holding the same rows as the SQLite file ``like``.
+
+    The demo district is built the same way (``civicgrid demo --cases 0``, seed 7), then the simulated
+    cases, their events and the rollups maintained with them are copied from the SQLite file by COPY
+    (SQLite's UTC text, 0/1 and JSON text are PostgreSQL's input syntax for the session in UTC), the id
+    sequences are moved past them, the run record is copied and the tables are analysed. Reused when its
+    run record matches the SQLite file's; otherwise dropped and copied again.
     """
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
@@ -106,27 +113,56 @@ def pg_database(size: int, like: Path) -> str:
     name = f"civicgrid_bench_{size}"
     admin = sa.create_engine(make_url(PG_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT")
     url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    with closing(sqlite3.connect(f"file:{like}?mode=ro", uri=True)) as source:
+        runs = source.execute("SELECT value FROM meta WHERE key = 'simulations'").fetchone()[0]
     with building(name):
         with admin.connect() as conn:
             exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first()
-            if not exists:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        if exists:
+            engine = sa.create_engine(url)
+            with engine.connect() as conn:
+                have = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'simulations'").scalar()
+            engine.dispose()
+            if have is not None and json.loads(have) == json.loads(runs):
+                admin.dispose()
+                run("init", "--db", url)
+                return url
+            log(f"{name}: its run record differs from {like.name}'s: copied again")
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         admin.dispose()
-        if not exists:
-            run("demo", "--db", url, "--cases", "0", "--no-serve")
-        run("init", "--db", url)
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            raw = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'simulations'").scalar()
-        engine.dispose()
-        have = sum(int(r["cases"]) for r in json.loads(raw)) if raw else 0
-        while have < size:
-            count = min(RUN, size - have)
-            seed = have // RUN + 1
-            run("simulate", "--db", url, "--cases", str(count), "--seed", str(seed), "--end", END, "--json")
-            have += count
-    del like
+        run("demo", "--db", url, "--cases", "0", "--no-serve")
+        began = time.monotonic()
+        _copy_to_pg(like, url, runs)
+        log(f"{name}: copied {size} cases from {like.name} in {time.monotonic() - began:.1f} s")
     return url
+
+
+def _copy_to_pg(like: Path, url: str, runs: str) -> None:
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with closing(sqlite3.connect(f"file:{like}?mode=ro", uri=True)) as source, psycopg.connect(dsn) as pg:
+        pg.execute("SET TIME ZONE 'UTC'")
+        for table in COPIED:
+            columns = [r[1] for r in source.execute(f"PRAGMA table_info({table})")]
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            rows = source.execute(f"SELECT {quoted} FROM {table}")
+            with pg.cursor().copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        for table in ("cases", "case_events"):
+            pg.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+        pg.execute("DELETE FROM meta WHERE key = 'simulations'")
+        pg.execute("INSERT INTO meta (key, value) VALUES ('simulations', %s)", (runs,))
+        pg.commit()
+        pg.autocommit = True
+        for table in COPIED:
+            pg.execute(f"VACUUM ANALYZE {table}")
 
 
 def main() -> None:

@@ -41,6 +41,10 @@ GROUPS = {
     "source": cases.c.source,
 }
 
+# Counts' fields are COUNTS with 'overdue' (not in the rollups: it depends on the clock) at this place.
+_OVERDUE_AT = list(Counts.__dataclass_fields__).index("overdue")
+assert (*COUNTS[:_OVERDUE_AT], "overdue", *COUNTS[_OVERDUE_AT:]) == tuple(Counts.__dataclass_fields__)
+
 _CLOSED = cases.c.status.in_(["closed", "evaluated"]) & (cases.c.outcome == "resolved")
 
 
@@ -92,10 +96,13 @@ def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]
     return start - span, start
 
 
+_NO_HOURS = {"accept_median": None, "accept_p90": None, "close_median": None, "close_p90": None}
+
+
 def _figures_of(tally: Tally, weights: Weights, hours: bool = True) -> dict[str, Any]:
-    counts = Counts(**dict(zip(COUNTS, tally.counts, strict=True)), overdue=tally.overdue)
-    if not hours:  # the raw edges of a period did count their durations: without the rest they mean nothing
-        tally = Tally(counts=tally.counts, overdue=tally.overdue)
+    values = (*tally.counts[:_OVERDUE_AT], tally.overdue, *tally.counts[_OVERDUE_AT:])
+    counts = Counts(*values)
+    # Without hours the raw edges of a period did count their durations: without the rest they mean nothing.
     return {
         "counts": dict(vars(counts)),  # asdict() deep-copies: ten times slower over thousands of groups
         "rates": dict(vars(rates(counts, weights))),
@@ -104,7 +111,9 @@ def _figures_of(tally: Tally, weights: Weights, hours: bool = True) -> dict[str,
             "accept_p90": quantile(tally.accept, "accept", 0.9),
             "close_median": quantile(tally.close, "close", 0.5),
             "close_p90": quantile(tally.close, "close", 0.9),
-        },
+        }
+        if hours
+        else dict(_NO_HOURS),
     }
 
 
@@ -236,6 +245,9 @@ def group_names(conn: Connection, group: str | None, keys: list[Any]) -> dict[An
         "worker": (workers, workers.c.name),
         "category": (categories, categories.c.name_zh),
     }[group or ""]
+    wanted = set(keys)
+    if table is areas and len(wanted) > 500:  # e.g. every micro-grid: one read of the areas, no IN lists
+        return {c: n for c, n in conn.execute(sa.select(table.c.code, name)) if c in wanted}
     out: dict[Any, str] = {}
     for chunk in range(0, len(keys), 500):
         part = keys[chunk : chunk + 500]

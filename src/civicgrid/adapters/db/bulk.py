@@ -11,6 +11,7 @@ Everything happens in the caller's one transaction: a load is stored whole or no
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,17 +31,30 @@ _EVENT_COLUMNS = [c for c in case_events.columns if c.name != "id"]  # the datab
 
 
 def _processors(columns: Sequence[sa.Column[Any]], dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-    return [c.type._cached_bind_processor(dialect) for c in columns]
+    return [_fast(c.type._cached_bind_processor(dialect), c.type) for c in columns]
+
+
+def _fast(proc: Callable[[Any], Any] | None, kind: Any) -> Callable[[Any], Any] | None:
+    """A JSON column's processor with its output for an empty list or dict remembered (most events carry
+    no data and no attachments); the same text, without a ``json.dumps`` per row."""
+    if proc is None or not isinstance(kind, sa.JSON):
+        return proc
+    empty: dict[type, Any] = {list: proc([]), dict: proc({})}
+
+    def process(value: Any) -> Any:
+        if not value and type(value) in empty:
+            return empty[type(value)]
+        return proc(value)
+
+    return process
 
 
 class RowEncoder:
     """Cases and their events as driver-ready tuples for one dialect, in table column order."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self._case_names = [c.name for c in cases.columns]
-        self._case_proc = _processors(list(cases.columns), dialect)
-        self._event_names = [c.name for c in _EVENT_COLUMNS]
-        self._event_proc = _processors(_EVENT_COLUMNS, dialect)
+        self._case = _encoder([c.name for c in cases.columns], _processors(list(cases.columns), dialect))
+        self._event = _encoder([c.name for c in _EVENT_COLUMNS], _processors(_EVENT_COLUMNS, dialect))
 
     def row(self, case: Case) -> dict[str, Any]:
         """The row ``add_many`` stores for a case whose id was chosen in advance (Python values)."""
@@ -53,18 +67,26 @@ class RowEncoder:
 
     def case(self, row: dict[str, Any]) -> Row:
         """A case row as the driver takes it."""
-        return _encode(row, self._case_names, self._case_proc)
+        return self._case(row)
 
     def events(self, case: Case) -> list[Row]:
         """The rows of the case's new events."""
-        return [_encode(_event_row(case.id, e), self._event_names, self._event_proc) for e in case.new_events]
+        encode = self._event
+        return [encode(_event_row(case.id, e)) for e in case.new_events]
 
 
-def _encode(row: dict[str, Any], names: list[str], procs: list[Callable[[Any], Any] | None]) -> Row:
-    return tuple(
-        value if proc is None else proc(value)
-        for value, proc in zip((row[n] for n in names), procs, strict=True)
-    )
+def _encoder(names: list[str], procs: list[Callable[[Any], Any] | None]) -> Callable[[dict[str, Any]], Row]:
+    """A function from a row (a dict) to its values in column order, each through its bind processor."""
+    values_of = operator.itemgetter(*names)
+    processed = [(i, proc) for i, proc in enumerate(procs) if proc is not None]
+
+    def encode(row: dict[str, Any]) -> Row:
+        values = list(values_of(row))
+        for i, proc in processed:
+            values[i] = proc(values[i])
+        return tuple(values)
+
+    return encode
 
 
 class BulkWriter:

@@ -38,17 +38,18 @@ class RollupDelta:
     def add(self, c: Contribution, sign: int = 1) -> None:
         """Count a contribution in (``sign`` 1) or out (-1)."""
         width = len(COUNTS)
+        counted = [(i, sign * v) for i, v in enumerate(c.counts) if v]
+        rows, hours = self.rows, self.hours
         for key in c.row_keys():
-            acc = self.rows.get(key)
+            acc = rows.get(key)
             if acc is None:
-                acc = self.rows[key] = [0] * width
-            for i, v in enumerate(c.counts):
-                if v:
-                    acc[i] += sign * v
+                acc = rows[key] = [0] * width
+            for i, v in counted:
+                acc[i] += v
             if c.accept_slot is not None:
-                self.hours[(*key, "accept", c.accept_slot)] += sign
+                hours[(*key, "accept", c.accept_slot)] += sign
             if c.close_slot is not None:
-                self.hours[(*key, "close", c.close_slot)] += sign
+                hours[(*key, "close", c.close_slot)] += sign
 
     def discard(self) -> None:
         """Forget the pending change (the transaction was rolled back)."""
