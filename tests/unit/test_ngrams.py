@@ -76,9 +76,20 @@ def test_rows_are_unit_length_and_unknown_text_is_an_empty_row() -> None:
 
 def test_survives_pickling() -> None:
     model = CharNgramTfidf((1, 2), min_df=1).fit(TRAIN)
+    model.transform(TEST)  # builds the code point table
     again = pickle.loads(pickle.dumps(model))
-    assert "_table" not in pickle.loads(pickle.dumps(model)).__getstate__()
+    assert again._table is None  # rebuilt on first use, never stored
     assert (again.transform(TEST) != model.transform(TEST)).nnz == 0
+
+
+def test_a_separator_or_lone_surrogate_in_a_text_stays_in_its_own_row() -> None:
+    texts = [*TRAIN[:3], "井盖\ufdd0丢了", "路灯\ud800不亮"]
+    model = CharNgramTfidf((1, 3)).fit(texts)
+    rows = model.transform(["井盖\ufdd0丢了", "路灯\ud800不亮", TRAIN[0]])
+    assert rows.shape == (3, model.n_features)
+    alone = model.transform([TRAIN[0]])
+    assert (rows[2] != alone).nnz == 0  # the texts before it did not shift it
+    assert (model.transform(["井盖 丢了"]) != rows[0]).nnz == 0  # the separator reads as a space
 
 
 def test_ngram_range_is_checked() -> None:

@@ -9,7 +9,7 @@ from civicgrid.services.suggestion_worker import SuggestionWorker
 
 def test_ids_notified_while_a_batch_gathers_are_worked_on_together() -> None:
     batches: list[list[int]] = []
-    worker = SuggestionWorker(batches.append, linger=0.5)
+    worker = SuggestionWorker(batches.append, linger=3600)  # gathers until drain says stop
     worker.notify([1, 2])
     worker.notify([3])
     assert worker.drain(timeout=5)

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 _WHITE_SPACES = re.compile(r"\s\s+")
-# A code point that never occurs in text (a non-character): it separates documents in the joined string.
+# A non-character: it separates documents in the joined string (one inside a text is read as a space).
 _SEPARATOR = "\ufdd0"
 _MAX_CHARS = 65_535  # ids 1..65,535 (0 = unknown or separator): four ids fit in 64 bits
 _MAX_N = 4
@@ -170,8 +170,11 @@ class CharNgramTfidf(_NgramTfidf):
 
     @staticmethod
     def _points(texts: Sequence[str]) -> NDArray[np.uint32]:
-        joined = _SEPARATOR.join(_WHITE_SPACES.sub(" ", t.lower()) for t in texts) + _SEPARATOR
-        return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        # A separator typed into a report would split it in two rows (and shift every later one): it reads
+        # as a space. Lone surrogates (text decoded with "surrogateescape") keep their code points.
+        cleaned = (_WHITE_SPACES.sub(" ", t.replace(_SEPARATOR, " ").lower()) for t in texts)
+        joined = _SEPARATOR.join(cleaned) + _SEPARATOR
+        return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
     def _n_units(self) -> int:
         return len(self.chars_)

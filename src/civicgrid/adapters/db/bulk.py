@@ -59,6 +59,10 @@ class RowEncoder:
     def row(self, case: Case) -> dict[str, Any]:
         """The row ``add_many`` stores for a case whose id was chosen in advance (Python values)."""
         assert case.id is not None, "a bulk load needs ids chosen in advance"
+        # The bulk path writes no ``case_photos`` links (simulated cases have no photos): a photo stored
+        # here would be invisible to everyone, so it is refused instead.
+        if case.photos or any(e.attachments for e in case.new_events):
+            raise ValueError("the bulk path stores cases without photos; use CaseRepository.add_many")
         case.number = case_number(case.id, case.submitted_at)
         case.version = 1
         row = _to_row(case)

@@ -80,7 +80,7 @@ class CaseRepository:
         # The rollups move with every case write; the unit of work flushes them just before it commits.
         self.rollups = RollupDelta()
         self._contributions: dict[tuple[int, int], Contribution] = {}  # (id, version) as loaded or saved
-        # Intake's group commit holds new cases and their events back for one executemany at commit.
+        # Intake's group commit holds new cases, their events and photo links back for one executemany each.
         self._held: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None = None
 
     # ------------------------------------------------------------------ write
@@ -99,12 +99,11 @@ class CaseRepository:
             case.with_events_saved()
             return case
         self.conn.execute(_INSERT_CASE, row)
-        self._link_photos(_photo_links(case, own=True))
-        self._store_events(case)
+        self._store_events(case, own_photos=True)
         return case
 
     def hold_new_cases(self) -> None:
-        """From now on ``add`` keeps new cases in memory; ``flush_held`` inserts them all at once.
+        """From now on ``add`` keeps new cases (events, photo links) in memory; ``flush_held`` inserts them.
 
         For a unit of work that files many reports and reads none of them back before committing (intake's
         group commit): one ``executemany`` instead of two statements per report, inside the write lock.
@@ -112,7 +111,7 @@ class CaseRepository:
         self._held = ([], [], [])
 
     def flush_held(self) -> None:
-        """Insert the cases held back, then their events (called by the unit of work before it commits)."""
+        """Insert the cases held back, their events and photo links (the unit of work, before it commits)."""
         if self._held is None:
             return
         rows, events, photos = self._held
@@ -207,11 +206,12 @@ class CaseRepository:
         self.rollups.move(old, new)
         self._contributions[(case_id, version)] = new
 
-    def _store_events(self, case: Case) -> None:
+    def _store_events(self, case: Case, *, own_photos: bool = False) -> None:
+        """Insert the new events and link their attachments (and, for a new case, its own photos)."""
         if case.new_events:
             self.conn.execute(_INSERT_EVENT, [_event_row(case.id, e) for e in case.new_events])
-            self._link_photos(_photo_links(case, own=False))
-            case.with_events_saved()
+        self._link_photos(_photo_links(case, own=own_photos))
+        case.with_events_saved()
 
     def _link_photos(self, links: list[dict[str, Any]]) -> None:
         if links:

@@ -94,13 +94,13 @@ def _params(names: tuple[str, ...], key: RowKey) -> dict[str, Any]:
     return {f"k_{name}": value for name, value in zip(names, key, strict=True)}
 
 
-_STATEMENTS: dict[tuple[str, str], str] = {}
+_STATEMENTS: dict[tuple[str, str, str], str] = {}
 
 
 def _upsert_sql(conn: Connection, which: str) -> str:
     """The upsert of one table in the driver's own parameter style (built once per dialect)."""
     dialect = conn.dialect
-    found = _STATEMENTS.get((dialect.name, which))
+    found = _STATEMENTS.get((dialect.name, dialect.paramstyle, which))
     if found is None:
         table, key, values = (
             (case_rollups, KEY, COUNTS) if which == "rows" else (case_rollup_hours, _HOURS_KEY, ("n",))
@@ -108,7 +108,7 @@ def _upsert_sql(conn: Connection, which: str) -> str:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         columns = (*key, *values)
         added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in values)
-        found = _STATEMENTS[(dialect.name, which)] = (
+        found = _STATEMENTS[(dialect.name, dialect.paramstyle, which)] = (
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
         )

@@ -74,7 +74,7 @@ class UnitOfWork:
             gate.release()
 
     def hold_inserts(self) -> None:
-        """New cases, their events and audit lines wait for the commit and go in one insert each.
+        """New cases, their events, photo links and audit lines wait for the commit: one insert per table.
 
         For intake's group commit, which files many reports in one unit and reads none of them back.
         """

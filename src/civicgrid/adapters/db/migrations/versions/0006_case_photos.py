@@ -8,11 +8,11 @@ Create Date: 2026-12-01 12:40:00
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql, sqlite
 
 revision = "0006"
 down_revision = "0005"
@@ -30,31 +30,20 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_photos_case_id_cases")),
         sa.PrimaryKeyConstraint("name", "case_id", name=op.f("pk_case_photos")),
     )
-    table = sa.table("case_photos", sa.column("name"), sa.column("case_id"))
     conn = op.get_bind()
-    pending: set[tuple[str, int]] = set()
-    for name, case_id in _held(conn):
-        pending.add((name, case_id))
-        if len(pending) >= BATCH:
-            conn.execute(sa.insert(table), [{"name": n, "case_id": c} for n, c in sorted(pending)])
-            pending.clear()
-    if pending:
-        conn.execute(sa.insert(table), [{"name": n, "case_id": c} for n, c in sorted(pending)])
-
-
-def _held(conn: sa.Connection) -> Iterator[tuple[str, int]]:
-    """(photo, case) of every case's photos and every step's attachments stored so far, once each."""
-    seen: set[tuple[str, int]] = set()
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    table = sa.table("case_photos", sa.column("name"), sa.column("case_id"))
+    link = dialect_insert(table).on_conflict_do_nothing()  # a photo both reported and attached: once
     text = "::text" if conn.dialect.name == "postgresql" else ""  # JSON compared as its text
     for sql in (
         f"SELECT id, photos FROM cases WHERE photos{text} <> '[]'",
         f"SELECT case_id, attachments FROM case_events WHERE attachments{text} <> '[]'",
     ):
-        for case_id, raw in conn.exec_driver_sql(sql):
-            for name in _names(raw):
-                if (name, case_id) not in seen:
-                    seen.add((name, case_id))
-                    yield name, case_id
+        rows = conn.execution_options(stream_results=True, yield_per=BATCH).exec_driver_sql(sql)
+        for part in rows.partitions(BATCH):
+            found = {(name, case_id) for case_id, raw in part for name in _names(raw)}
+            if found:
+                conn.execute(link, [{"name": n, "case_id": c} for n, c in sorted(found)])
 
 
 def _names(raw: Any) -> list[str]:
