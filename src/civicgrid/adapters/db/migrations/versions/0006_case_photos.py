@@ -39,7 +39,8 @@ def upgrade() -> None:
         f"SELECT id, photos FROM cases WHERE photos{text} <> '[]'",
         f"SELECT case_id, attachments FROM case_events WHERE attachments{text} <> '[]'",
     ):
-        rows = conn.execution_options(stream_results=True, yield_per=BATCH).exec_driver_sql(sql)
+        # Streamed (a server-side cursor on PostgreSQL) for this statement only, not the connection's others.
+        rows = conn.exec_driver_sql(sql, execution_options={"stream_results": True, "yield_per": BATCH})
         for part in rows.partitions(BATCH):
             found = {(name, case_id) for case_id, raw in part for name in _names(raw)}
             if found:
