@@ -48,6 +48,7 @@ from civicgrid.analytics.figures import figures
 from civicgrid.analytics.rollups import overdue_cases
 from civicgrid.domain.dashboard_periods import Period, Preset, period_of
 from civicgrid.domain.metrics import Counts
+from civicgrid.entrypoints.api.app import calm_garbage_collector
 
 NOW = datetime.fromisoformat(data.END)
 BAR_MS = 100.0
@@ -134,6 +135,7 @@ def civicgrid_questions(url: str, street: str) -> tuple[dict[str, Callable[[], A
 
     questions: dict[str, Callable[[], Any]] = {q: ask(p, GROUP_OF[q]) for q, p in periods().items()}
     questions["overdue_street"] = lambda: overdue_cases(conn, now=NOW, area_code=street)
+    calm_garbage_collector()  # as every server process does at start-up (entrypoints/api/app.py)
 
     def close() -> None:
         conn.close()
