@@ -96,6 +96,14 @@ class App:
             default_threshold=self.settings.auto_dispatch_min_confidence,
         )
 
+    def warm_up(self) -> None:
+        """Load what the first requests would otherwise wait for: the map's index and the active model."""
+        with self.reader() as u:
+            self.locator.refresh(u.areas)
+        model = current_classifier(self.reader, cache=self.models)
+        if model is not None:
+            model.predict_top(["路灯不亮"], k=3)  # the first prediction builds the model's lookup tables
+
     def close(self) -> None:
         """Finish the suggestions under way (briefly), then release database connections."""
         self.suggester.drain(timeout=5)
