@@ -56,6 +56,7 @@ def build_demo(
     from civicgrid.services.accounts import ensure_demo_accounts
     from civicgrid.services.grids import import_areas
     from civicgrid.services.reference import seed_reference_data
+    from civicgrid.services.simulation import store_cases
 
     progress("map", 0, 1)
     areas = generate_district(seed=spec.seed)
@@ -102,10 +103,10 @@ def build_demo(
     for case in stream:
         batch.append(case)
         if len(batch) >= BATCH:
-            stored += _store(app, batch)
+            stored += store_cases(app, batch)
             batch = []
             progress("cases", stored, spec.cases)
-    stored += _store(app, batch)
+    stored += store_cases(app, batch)
     progress("cases", stored, spec.cases)
     trained = _train_model(app, progress)
     with app.uow() as u:
@@ -127,12 +128,3 @@ def _train_model(app: App, progress: Progress) -> int:
     finally:
         progress("model", 1, 1)
     return info.version
-
-
-def _store(app: App, batch: list[Case]) -> int:
-    if not batch:
-        return 0
-    with app.uow() as u:
-        u.cases.add_many(batch)
-        u.commit()
-    return len(batch)

@@ -136,9 +136,9 @@ def simulate_through_repository(*, app: App, spec: SimulationSpec) -> Simulation
             events += len(case.new_events)
             batch.append(case)
             if len(batch) >= REPOSITORY_BATCH:
-                stored += _store(app, batch)
+                stored += store_cases(app, batch)
                 batch = []
-        stored += _store(app, batch)
+        stored += store_cases(app, batch)
     result = _result(spec, stored, events, first_id, began)
     with app.uow() as u:
         _record_run(u.conn, spec, result)
@@ -150,7 +150,8 @@ def _cases(district: District, piece: Piece, first_id: int) -> list[Case]:
     return list(piece_cases(district, piece, first_id))
 
 
-def _store(app: App, batch: list[Case]) -> int:
+def store_cases(app: App, batch: list[Case]) -> int:
+    """Store finished histories whose ids were chosen in advance, in one unit of work; how many."""
     if not batch:
         return 0
     with app.uow() as u:

@@ -11,6 +11,15 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from civicgrid.bootstrap import App, bootstrap
@@ -82,3 +91,40 @@ def open_app(db: str | None, *, create: bool = False) -> Iterator[App]:
         yield app
     finally:
         app.close()
+
+
+class CountBar:
+    """A Rich progress bar over one count (``bar(done, total)``), started on the first call; ``stop`` ends it.
+
+    ``enabled`` False draws nothing (``--json`` output stays clean); ``transient`` bars vanish when done.
+    """
+
+    def __init__(self, label: str, *, enabled: bool = True, transient: bool = False) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.transient = transient
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=self.transient,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=max(total, 1))
+        assert self.task is not None
+        self.bar.update(self.task, completed=done, total=max(total, 1))
+
+    def stop(self) -> None:
+        """End the bar (if it was ever drawn)."""
+        if self.bar is not None:
+            self.bar.stop()

@@ -5,51 +5,28 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from civicgrid.analytics.rollups import check, rebuild
-from civicgrid.entrypoints.cli.common import DbOption, JsonOption, console, friendly, open_app, print_json, t
+from civicgrid.entrypoints.cli.common import (
+    CountBar,
+    DbOption,
+    JsonOption,
+    console,
+    friendly,
+    open_app,
+    print_json,
+    t,
+)
 
 figures_app = typer.Typer(help="The figures' rollups: check them against the cases, or rebuild them.")
-
-
-class _Bar:
-    """A Rich progress bar over the cases, started on the first call."""
-
-    def __init__(self, label: str, enabled: bool) -> None:
-        self.label = label
-        self.enabled = enabled
-        self.bar: Progress | None = None
-        self.task: TaskID | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=max(total, 1))
-        assert self.task is not None
-        self.bar.update(self.task, completed=done, total=max(total, 1))
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @figures_app.command("check")
 @friendly
 def check_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Recompute the rollups from the raw cases and report every difference; exit 1 if there is any."""
-    bar = _Bar(t("Recounting cases"), enabled=not as_json)
+    bar = CountBar(t("Recounting cases"), enabled=not as_json, transient=True)
     with open_app(db) as app, app.engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # one snapshot of cases and rollups, writers or not
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -86,7 +63,7 @@ def check_command(db: DbOption = None, as_json: JsonOption = False) -> None:
 @friendly
 def rebuild_command(db: DbOption = None) -> None:
     """Rebuild the rollups from the raw cases in one transaction (readers see the old ones until it ends)."""
-    bar = _Bar(t("Recounting cases"), enabled=True)
+    bar = CountBar(t("Recounting cases"), transient=True)
     with open_app(db) as app, app.uow() as u:
         try:
             counted = rebuild(u.conn, progress=bar)

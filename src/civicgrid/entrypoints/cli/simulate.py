@@ -8,18 +8,10 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from civicgrid.demo.history import PIECE
 from civicgrid.entrypoints.cli.common import (
+    CountBar,
     DbOption,
     JsonOption,
     console,
@@ -55,7 +47,7 @@ def simulate(
     with open_app(db) as app:
         moment = _end(end, ZoneInfo(app.settings.timezone)) if end is not None else app.clock()
         spec = SimulationSpec(cases=cases, days=days, seed=seed, end=moment, piece=piece)
-        bar = _Bar(quiet=as_json)
+        bar = CountBar(t("Simulated cases"), enabled=not as_json)
         try:
             result = simulate_history(app=app, spec=spec, workers=workers, progress=bar)
         finally:
@@ -79,32 +71,3 @@ def _end(text: str, zone: ZoneInfo) -> datetime:
     except ValueError:
         fail(t("Not a date-time: {value} (use ISO 8601, e.g. 2026-11-28T10:00+08:00).", value=text), 2)
     return (moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)).astimezone(UTC)
-
-
-class _Bar:
-    """A Rich progress bar over the cases generated and written (the commit comes after the last)."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        )
-        self.task: TaskID | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.quiet:
-            return
-        if self.task is None:
-            self.bar.start()
-            self.task = self.bar.add_task(t("Simulated cases"), total=max(total, 1))
-        self.bar.update(self.task, completed=done)
-
-    def stop(self) -> None:
-        if self.task is not None:
-            self.bar.stop()
