@@ -10,8 +10,10 @@ from test_api import act, report
 from test_pages import sign_in
 
 from civicgrid.adapters.db.tables import time_limits
+from civicgrid.analytics.admin_queries import WorkerFilters, worker_page
 from civicgrid.services.accounts import list_users
 from civicgrid.services.api_keys import list_api_keys
+from civicgrid.services.reference import categories, organisations
 from conftest import Civic
 
 ADMIN_PAGES = [
@@ -49,6 +51,28 @@ def test_every_admin_page_opens_for_an_administrator_in_both_languages(
         page = civic.client.get(path, headers={"accept-language": lang})
         assert page.status_code == 200, (path, page.text[:300])
         assert f'lang="{"en" if lang == "en" else "zh-CN"}"' in page.text
+
+
+def test_the_overview_counts_what_each_admin_page_lists(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    idle = {"csrf_token": csrf, "is_new": "true", "code": "F0100", "name": "闲置", "phone": "13812345678"}
+    idle |= {"kind": "fulltime", "grid_codes": "D111"}  # no "active": an inactive worker, not counted
+    assert civic.client.post("/admin/workers", data=idle, follow_redirects=False).status_code == 303
+    for name in ("hotline", "open data"):
+        assert civic.client.post("/admin/apikeys", data={"csrf_token": csrf, "name": name}).status_code == 201
+    prefix = list_api_keys(uow=civic.app.reader)[0].prefix
+    civic.client.post(f"/admin/apikeys/{prefix}/revoke", data={"csrf_token": csrf})  # revoked: not counted
+    with civic.app.engine.connect() as conn:
+        roster_total = worker_page(conn, WorkerFilters(), page=1, page_size=1).total
+    page = civic.client.get("/admin", headers={"accept-language": "en"}).text
+    shown = dict(re.findall(r'<div class="label">([^<]+)</div><div class="value">(\d+)</div>', page))
+    assert shown == {
+        "Departments and utilities": str(len(organisations(uow=civic.app.reader))),
+        "Grid workers": str(roster_total),
+        "Categories": str(len(categories(uow=civic.app.reader))),
+        "Accounts": str(len(list_users(uow=civic.app.reader))),
+        "Active API keys": "1",
+    }
 
 
 def test_admin_pages_are_refused_to_other_roles_and_ask_strangers_to_sign_in(civic: Civic) -> None:

@@ -1,4 +1,5 @@
-"""Read side of the administrator's desk: the audit log and the worker roster, filtered and paged in SQL."""
+"""Read side of the administrator's desk: the overview's counts, and the audit log and the worker roster,
+filtered and paged in SQL."""
 
 from __future__ import annotations
 
@@ -10,10 +11,43 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.account_tables import audit_log
-from civicgrid.adapters.db.tables import worker_grids, workers
+from civicgrid.adapters.db.account_tables import api_keys, audit_log, users
+from civicgrid.adapters.db.tables import categories, organisations, worker_grids, workers
 from civicgrid.analytics.case_queries import Page, escape_like
 from civicgrid.domain.case_types import mask_phone
+
+
+@dataclass(frozen=True)
+class DeskCounts:
+    """The overview's figures: what each administration page lists."""
+
+    organisations: int
+    active_workers: int  # as many as the roster shows unfiltered
+    categories: int
+    accounts: int  # active or not, as the accounts page lists them
+    active_api_keys: int
+
+
+def desk_counts(conn: Connection) -> DeskCounts:
+    """The overview's figures in one SELECT of counts.
+
+    The overview shows numbers only: loading the catalogue, every account or a page of the roster to
+    count them reads rows for a figure the database gives by itself.
+    """
+
+    def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+        return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+    row = conn.execute(
+        sa.select(
+            count(organisations),
+            count(workers, *_worker_where(WorkerFilters())),  # the roster's own default: active workers
+            count(categories),
+            count(users),
+            count(api_keys, api_keys.c.revoked_at.is_(None)),
+        )
+    ).one()
+    return DeskCounts(*(int(n) for n in row))
 
 
 @dataclass(frozen=True)
