@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 from test_api import act, report
 from test_pages import sign_in
@@ -386,10 +387,21 @@ def test_the_overdue_board_shows_red_cases_by_street_with_who_holds_them(civic: 
 
 
 def _numbers(text: str) -> set[str]:
-    return set(re.findall(r"\b20\d{12}\b", text))
+    return set(_in_order(text))
 
 
-def test_the_overdue_boards_export_lists_exactly_the_cases_the_board_shows(civic: Civic) -> None:
+def _in_order(text: str) -> list[str]:
+    """The case numbers in ``text``, each once, where it first appears."""
+    return list(dict.fromkeys(re.findall(r"\b20\d{12}\b", text)))
+
+
+def _xlsx_numbers(content: bytes) -> list[str]:
+    sheet = load_workbook(io.BytesIO(content), read_only=True).active
+    assert sheet is not None
+    return _in_order("\n".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row))
+
+
+def test_the_overdue_boards_export_lists_the_cases_the_board_shows_in_its_order(civic: Civic) -> None:
     late = dispatched(civic)  # Monday 09:00, 24 hours to deal with it
     late_elsewhere = dispatched(civic, assignee="F0003", lon=116.6125, lat=35.4125)  # street D2
     for number in (late, late_elsewhere):
@@ -411,21 +423,29 @@ def test_the_overdue_boards_export_lists_exactly_the_cases_the_board_shows(civic
         yellow_at=0.8,
     )
     sign_in(civic, "supervisor", "/login")
+    # By street (D1 before D2), red before yellow, then the earliest deadline: late's (Tuesday 09:00)
+    # before unsigned's; near is yellow.
     expected = {
-        ("", ""): {late, late_elsewhere, near, unsigned},
-        ("red", ""): {late, late_elsewhere, unsigned},
-        ("yellow", ""): {near},
-        ("", "D1"): {late, near, unsigned},
-        ("red", "D2"): {late_elsewhere},
+        ("", ""): [late, unsigned, near, late_elsewhere],
+        ("red", ""): [late, unsigned, late_elsewhere],
+        ("yellow", ""): [near],
+        ("", "D1"): [late, unsigned, near],
+        ("red", "D2"): [late_elsewhere],
     }
     for (level, area), cases in expected.items():
         board = page(civic, "/supervisor/overdue", params={"level": level, "area": area})
-        assert _numbers(board.split("<tbody>")[1]) == cases, (level, area)
-        link = re.search(r'href="(/exports/cases\.csv[^"]*)"', board)
-        assert link, (level, area)
-        exported = civic.client.get(link.group(1).replace("&amp;", "&"))
-        assert exported.status_code == 200, exported.text
-        assert _numbers(exported.content.decode("utf-8-sig")) == cases, (level, area, link.group(1))
+        assert _in_order(board.split("<tbody>")[1]) == cases, (level, area)
+        for fmt in ("csv", "xlsx"):
+            link = re.search(rf'href="(/exports/cases\.{fmt}[^"]*)"', board)
+            assert link, (level, area, fmt)
+            exported = civic.client.get(link.group(1).replace("&amp;", "&"))
+            assert exported.status_code == 200, exported.text
+            rows = (
+                _in_order(exported.content.decode("utf-8-sig"))
+                if fmt == "csv"
+                else _xlsx_numbers(exported.content)
+            )
+            assert rows == cases, (level, area, link.group(1))
     whole_board = _numbers(page(civic, "/supervisor/overdue"))
     assert fresh not in whole_board and waiting not in whole_board
 

@@ -226,6 +226,16 @@ def deadline_condition(level: str, now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(running, warned)
 
 
+def overdue_board_order(now: datetime) -> tuple[sa.ColumnElement[Any], ...]:
+    """The overdue board's order at ``now``: by street, red before yellow, then the earliest deadline.
+
+    The earliest deadline is the longest overdue. The board and its export both sort by this, so the
+    file lists the cases as the supervisor saw them; callers add the id to break ties.
+    """
+    red = deadline_condition("red", now)
+    return (cases.c.street_code, sa.case((red, 0), else_=1), cases.c.due)
+
+
 def _awaiting_callback() -> sa.ColumnElement[bool]:
     """Closed resolved cases, and merged ones whose reporter is unrated while the survivor is resolved."""
     survivor = cases.alias("survivor")
@@ -245,10 +255,15 @@ def _awaiting_callback() -> sa.ColumnElement[bool]:
 def case_rows(
     conn: Connection, *, scope: CaseScope, filters: CaseFilters, now: datetime
 ) -> tuple[int, Iterator[dict[str, Any]]]:
-    """Every case the scope allows that matches (for an export): the count, and the rows newest first."""
+    """Every case the scope allows that matches (for an export): the count, and the rows newest first.
+
+    Filtered by a level of the overdue board, the rows come in the board's order instead: that filter is
+    the board's, and its export should read like the board.
+    """
     where = [scope_condition(scope), *filter_conditions(filters, now)]
     total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
-    q = sa.select(*LIST_COLUMNS).where(*where).order_by(cases.c.id.desc())
+    order = (*overdue_board_order(now), cases.c.id) if filters.deadline else (cases.c.id.desc(),)
+    q = sa.select(*LIST_COLUMNS).where(*where).order_by(*order)
     return int(total), (dict(r._mapping) for r in conn.execute(q))
 
 

@@ -22,6 +22,7 @@ from civicgrid.analytics.case_queries import (
     Page,
     deadline_condition,
     filter_conditions,
+    overdue_board_order,
     scope_condition,
 )
 from civicgrid.domain.access import CaseScope
@@ -176,7 +177,6 @@ def overdue_board(
     base = [scope_condition(scope), deadline_condition("warned", now)]
     shown = CaseFilters(area_code=area_code, deadline=level or "warned")  # what its export link asks for
     where = [scope_condition(scope), *filter_conditions(shown, now)]
-    red = deadline_condition("red", now)
 
     def count(of: str) -> int:
         where_of = [scope_condition(scope), deadline_condition(of, now)]
@@ -184,9 +184,7 @@ def overdue_board(
 
     counts = {"red": count("red"), "yellow": count("yellow")}
     counts.update({f"street:{k}": v for k, v in _count_by(conn, base, cases.c.street_code).items()})
-    # Within a street: red before yellow, then the earliest deadline (the longest overdue) first.
-    order = [cases.c.street_code, sa.case((red, 0), else_=1), cases.c.due]
-    return Counted(_page(conn, where, order, page, page_size), counts)
+    return Counted(_page(conn, where, overdue_board_order(now), page, page_size), counts)
 
 
 def _latest_event(action: Action) -> Any:
