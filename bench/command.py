@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _browser import require_chromium
 from _server import Server, build_demo, case_count
+from civicgrid.demo.accounts import demo_password
+from civicgrid.demo.browser import launch
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PAGES = (("/command", 1440, 900), ("/command", 1920, 1080), ("/command/wall", 1920, 1080))
 
 
@@ -43,7 +45,7 @@ def measure(base: str, runs: int) -> dict[str, Any]:
 
     times: dict[str, list[float]] = {"login (baseline)": []}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         for _ in range(runs):
             context = browser.new_context(locale="zh-CN")
             page = context.new_page()
@@ -52,7 +54,7 @@ def measure(base: str, runs: int) -> dict[str, Any]:
                 page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
             )
             page.fill("#username", "leader")
-            page.fill("#password", "demo-leader-2026")
+            page.fill("#password", demo_password("leader"))
             page.click("button[type=submit]")
             page.wait_for_url("**/command")
             for path, width, height in PAGES:
@@ -75,6 +77,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20_000, help="cases of a database built here")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    require_chromium()
     with tempfile.TemporaryDirectory(prefix="civicgrid-command-bench-") as folder:
         work = Path(folder)
         url = args.db or f"sqlite:///{work / 'demo.db'}"

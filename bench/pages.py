@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _browser import launch, require_chromium
+from _browser import require_chromium
 from _server import Server, build_demo, case_count
+from civicgrid.demo.browser import launch
 
 PHONE = {"width": 390, "height": 844}
 BAR_BYTES = 300 * 1024

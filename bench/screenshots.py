@@ -25,8 +25,9 @@ from typing import Any
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _browser import DEMO_PASSWORDS, launch, require_chromium, sign_in
+from _browser import require_chromium, sign_in
 from _server import Server, build_demo
+from civicgrid.demo.browser import OPENERS, launch, opener_of
 
 OUT = Path(__file__).parents[1] / "docs" / "screenshots"
 SIZES = {"phone": (390, 844), "desk": (1440, 900)}
@@ -34,19 +35,6 @@ WALL = (1920, 1080)
 # Twelve sign-ins a run (six roles, two languages) pass the default limit per client address.
 NO_SIGN_IN_LIMIT = {"CIVICGRID_SIGN_INS_PER_MINUTE": "0"}
 LANGS = ("zh-CN", "en")
-# Who opens which pages (the first prefix that matches); None is a visitor who is not signed in.
-ROLE_OF = (
-    ("/report", None),
-    ("/track", None),
-    ("/login", None),
-    ("/field", "worker"),
-    ("/dept", "handler"),
-    ("/supervisor", "supervisor"),
-    ("/command", "leader"),
-    ("/admin", "admin"),
-    ("/desk", "operator"),
-    ("/cases", "operator"),
-)
 SKIP = re.compile(r"^/$|^/logout|^/lang|^/exports/|/export$|/photos/|\.(csv|xlsx|json|geojson)$")
 
 
@@ -61,10 +49,6 @@ def pages() -> list[str]:
             if "GET" in getattr(route, "methods", set()) and not SKIP.search(path) and path not in paths:
                 paths.append(path)
     return paths
-
-
-def role_of(path: str) -> str | None:
-    return next((role for prefix, role in ROLE_OF if path.startswith(prefix)), "operator")
 
 
 def slug(path: str) -> str:
@@ -142,10 +126,10 @@ def main() -> None:
         browser = launch(p)
         for lang in LANGS:
             contexts: dict[str | None, Any] = {}
-            for role in {role for _, role in ROLE_OF}:
-                contexts[role] = browser.new_context(locale=lang)
-                if role is not None:
-                    sign_in(contexts[role], server.base, role, DEMO_PASSWORDS[role])
+            for user in {user for _, user in OPENERS}:
+                contexts[user] = browser.new_context(locale=lang)
+                if user is not None:
+                    sign_in(contexts[user], server.base, user)
             token = sample_report(contexts[None], server.base)
             number = sample_case(contexts["operator"], server.base)
             for path in pages():
@@ -155,7 +139,7 @@ def main() -> None:
                 real = path.replace("{number}", number).replace("{token}", token)
                 if "{" in real:
                     continue  # a page that needs an id this script does not make
-                context = contexts[role_of(path)]
+                context = contexts[opener_of(path)]
                 sizes = dict(SIZES) | ({"wall": WALL} if path == "/command/wall" else {})
                 for size_name, size in sizes.items():
                     shoot(context, server.base + real, size, OUT / f"{name}-{lang}-{size_name}.png")

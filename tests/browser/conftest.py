@@ -24,16 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from civicgrid.demo.browser import launch, why_no_browser
+
 LOOPBACK = "127.0.0.1"
 CIVICGRID = str(Path(sys.executable).with_name("civicgrid"))
 INSIDE = {"longitude": 116.6025, "latitude": 35.4025}  # micro-grid D1111 of grid D111 (the tiny map)
@@ -53,15 +45,6 @@ def _integration() -> Any:
 integration = _integration()
 PASSWORD: str = integration.PASSWORD
 ACCOUNTS: dict[str, Any] = integration.ACCOUNTS
-
-
-def why_no_browser() -> str | None:
-    """The reason browser tests cannot run here, or None."""
-    if importlib.util.find_spec("playwright") is None:
-        return "Playwright's Python package is missing: run `make install` (it is in the dev extras)"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is missing: `make test` installs Debian's chromium when run as root with apt-get"
-    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -183,7 +166,7 @@ def browser(served: Served) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(p)
         yield chromium
         chromium.close()
 

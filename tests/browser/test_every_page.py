@@ -7,22 +7,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from civicgrid.demo.browser import opener_of
 from pages import page_paths
 
 if TYPE_CHECKING:  # the fixture's type; conftest is not importable by name next to other conftests
     from conftest import Browsing
 
-# Who opens which pages (first matching prefix); None: a visitor who is not signed in.
-OPENER = (
-    ("/report", None),
-    ("/track", None),
-    ("/login", None),
-    ("/field", "worker"),
-    ("/dept", "handler"),
-    ("/supervisor", "supervisor"),
-    ("/command", "leader"),
-    ("/admin", "admin"),
-)
 NOT_PAGES = re.compile(r"^/$|^/logout$|^/lang$|^/exports/|/export$|/photos/")  # redirects and files
 
 
@@ -35,7 +25,7 @@ def test_every_page_draws_without_a_script_error(browsing: Browsing, lang: str) 
     troubles: list[str] = []
     pages: dict[str | None, object] = {}
     for path in plain_pages():
-        role = next((r for prefix, r in OPENER if path.startswith(prefix)), "operator")
+        role = opener_of(path)
         if role not in pages:
             page = browsing.page(role, lang=lang)
             page.on("pageerror", lambda e, page=page: troubles.append(f"{page.url}: {e}"))
