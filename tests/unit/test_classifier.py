@@ -175,25 +175,29 @@ def test_naive_bayes_weighting_learns_and_survives_a_round_trip() -> None:
     assert abs(float(raw.predict_proba(["公交车站红绿灯"]).sum()) - 1) < 1e-9
 
 
-def test_models_stored_in_format_1_still_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Format 1 stored scikit-learn's TfidfVectorizer for the character n-grams.
-    import pickle
+# A model written by the format-1 code itself: the tree before commit 3952830 (git archive 3952830^ src),
+# scikit-learn 1.9.1, running
+#   TextClassifier(char_ngram=(1, 1), word_ngram=(1, 1), pretokenized=True)
+#       .fit(*make_reports(8, seed=11, pretokenized=True)).to_bytes()
+# Its character and word features are scikit-learn TfidfVectorizers, the word one pickled with a reference
+# to classifier._split_words. Unigrams keep the file at 7 KB; production's 1-2 grams would take 11.
+FORMAT_1_MODEL = Path(__file__).parent / "fixtures" / "classifier-format-1.pickle"
 
+
+def test_models_stored_in_format_1_still_load_and_score_as_they_did() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    def old_vectorizers(self: TextClassifier, n_docs: int) -> list[TfidfVectorizer]:
-        return [TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2)]
-
-    texts, labels = make_reports(20, seed=11)
-    with monkeypatch.context() as patch:
-        patch.setattr(TextClassifier, "_make_vectorizers", old_vectorizers)
-        old = TextClassifier().fit(texts, labels)
-    payload = pickle.loads(old.to_bytes())
-    payload["format"] = 1
-    restored = TextClassifier.from_bytes(pickle.dumps(payload))
-    probe, _ = make_reports(3, seed=12)
-    assert restored.predict_top(probe) == old.predict_top(probe)
-    assert isinstance(restored._vectorizers[0], TfidfVectorizer)
+    restored = TextClassifier.from_bytes(FORMAT_1_MODEL.read_bytes())
+    assert [type(v) for v in restored._vectorizers] == [TfidfVectorizer, TfidfVectorizer]
+    # What the format-1 code answered for two mixed texts, right after it wrote the file.
+    answered = {
+        "红绿灯 污水": [("交通运输", 0.995726), ("环境保护", 0.004274)],
+        "居民 反映 问题": [("环境保护", 0.926111), ("交通运输", 0.073666)],
+    }
+    for text, top in answered.items():
+        got = restored.predict_top([text], k=2)[0]
+        assert [label for label, _ in got] == [label for label, _ in top], text
+        assert [p for _, p in got] == pytest.approx([p for _, p in top], abs=1e-5), text
 
 
 def test_character_features_are_the_fast_vectorizer() -> None:
