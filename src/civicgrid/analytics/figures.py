@@ -42,8 +42,9 @@ GROUPS = {
 }
 
 # Counts' fields are COUNTS with 'overdue' (not in the rollups: it depends on the clock) at this place.
-_OVERDUE_AT = list(Counts.__dataclass_fields__).index("overdue")
-assert (*COUNTS[:_OVERDUE_AT], "overdue", *COUNTS[_OVERDUE_AT:]) == tuple(Counts.__dataclass_fields__)
+_COUNT_NAMES = tuple(Counts.__dataclass_fields__)
+_OVERDUE_AT = _COUNT_NAMES.index("overdue")
+assert (*COUNTS[:_OVERDUE_AT], "overdue", *COUNTS[_OVERDUE_AT:]) == _COUNT_NAMES
 
 _CLOSED = cases.c.status.in_(["closed", "evaluated"]) & (cases.c.outcome == "resolved")
 
@@ -104,7 +105,7 @@ def _figures_of(tally: Tally, weights: Weights, hours: bool = True) -> dict[str,
     counts = Counts(*values)
     # Without hours the raw edges of a period did count their durations: without the rest they mean nothing.
     return {
-        "counts": dict(vars(counts)),  # asdict() deep-copies: ten times slower over thousands of groups
+        "counts": dict(zip(_COUNT_NAMES, values, strict=True)),  # asdict() deep-copies: ten times slower
         "rates": dict(vars(rates(counts, weights))),
         "hours": {
             "accept_median": quantile(tally.accept, "accept", 0.5),

@@ -62,28 +62,36 @@ class Rates:
     grade: str | None  # A-E
 
 
-def _ratio(numerator: float, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
-
-
 def rates(c: Counts, weights: Weights = DEFAULT_WEIGHTS) -> Rates:
-    """The rates, the weighted score and the grade of one group."""
+    """The rates, the weighted score and the grade of one group.
+
+    Written out rather than looped over names: the command centre computes it for every micro-grid of a
+    year (thousands of groups per answer), and this form is a third of the cost.
+    """
     valid = c.valid_callbacks
-    parts = {
-        "response": _ratio(c.contacted, valid),
-        "resolution": _ratio(c.resolved, valid),
-        "satisfaction": _ratio(c.satisfied + weights.basically_satisfied * c.basically_satisfied, valid),
-        "closure": _ratio(c.closed, c.registered),
-        "on_time": _ratio(c.closed_on_time, c.closed),
-    }
-    score = weighted_score(parts, weights)
+    response = c.contacted / valid if valid else None
+    resolution = c.resolved / valid if valid else None
+    satisfaction = (
+        (c.satisfied + weights.basically_satisfied * c.basically_satisfied) / valid if valid else None
+    )
+    closure = c.closed / c.registered if c.registered else None
+    on_time = c.closed_on_time / c.closed if c.closed else None
+    score = _score(
+        (
+            (response, weights.response),
+            (resolution, weights.resolution),
+            (satisfaction, weights.satisfaction),
+            (closure, weights.closure),
+            (on_time, weights.on_time),
+        )
+    )
     return Rates(
-        response=parts["response"],
-        resolution=parts["resolution"],
-        satisfaction=parts["satisfaction"],
-        closure=parts["closure"],
-        on_time=parts["on_time"],
-        rework=_ratio(c.reworked, c.handled),
+        response=response,
+        resolution=resolution,
+        satisfaction=satisfaction,
+        closure=closure,
+        on_time=on_time,
+        rework=c.reworked / c.handled if c.handled else None,
         score=score,
         grade=grade(score, weights) if score is not None else None,
     )
@@ -91,15 +99,18 @@ def rates(c: Counts, weights: Weights = DEFAULT_WEIGHTS) -> Rates:
 
 def weighted_score(parts: dict[str, float | None], weights: Weights = DEFAULT_WEIGHTS) -> float | None:
     """0-100 from the rates that have data, their weights renormalised (no data is not a zero)."""
-    pairs = [
-        (value, getattr(weights, name))
-        for name, value in parts.items()
-        if value is not None and getattr(weights, name)
-    ]
-    total = sum(w for _, w in pairs)
+    return _score(tuple((value, getattr(weights, name)) for name, value in parts.items()))
+
+
+def _score(pairs: tuple[tuple[float | None, float], ...]) -> float | None:
+    total = weighted = 0.0
+    for value, weight in pairs:
+        if value is not None and weight:
+            total += weight
+            weighted += value * weight
     if not total:
         return None
-    score: float = round(100 * sum(v * w for v, w in pairs) / total, 2)
+    score: float = round(100 * weighted / total, 2)
     return score
 
 

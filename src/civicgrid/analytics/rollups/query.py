@@ -25,6 +25,7 @@ from civicgrid.adapters.db.rollup_model import (
     MONTH,
     ROW_COLUMNS,
     SLOT_SECONDS,
+    YEAR,
     Cube,
     contribution,
     driver_time,
@@ -57,7 +58,7 @@ _AREA_DIMS = ("street_code", "community_code", "grid_code", "microgrid_code")
 _ROW_COLUMNS = [cases.c[name] for name in ROW_COLUMNS]
 
 
-@dataclass
+@dataclass(slots=True)
 class Tally:
     """The additive figures of one group: counts, overdue, and the two duration histograms."""
 
@@ -90,7 +91,7 @@ def tallies(
     if cube is None:  # a resident's own reports: not in any rollup, read from the cases
         _raw(conn, out, start, end, group, scope, zone)
     else:
-        edges, pieces = split_period(start, end, zone, monthly=MONTH in cube.grains)
+        edges, pieces = split_period(start, end, zone, grains=cube.grains)
         for a, b in edges:
             _raw(conn, out, a, b, group, scope, zone)
         for grain, a_day, b_day, sign in pieces:
@@ -117,13 +118,14 @@ def choose_cube(group: str | None, scope: CaseScope | None) -> Cube | None:
 
 
 def split_period(
-    start: datetime, end: datetime, zone: ZoneInfo, *, monthly: bool
+    start: datetime, end: datetime, zone: ZoneInfo, *, grains: tuple[str, ...] = (DAY,)
 ) -> tuple[list[tuple[datetime, datetime]], list[Piece]]:
     """Partial-day edges (datetimes) and the rollup pieces (grain, first day, end day, sign) of a period.
 
-    A month cut by the period is read either as its days inside, or as the month less its days outside,
-    whichever reads fewer rows (subtracting integer counts is exact): the last 365 days cost twelve
-    months and a day or two, not thirty days of day rows.
+    The whole days are covered by the cube's coarsest ``grains`` first. A year or month cut by the period
+    is read either as its parts inside, or as the whole row less its parts outside, whichever reads fewer
+    rows (subtracting integer counts is exact): the last 365 days cost a year and a month or two, not
+    twelve months, nor thirty days of day rows for the month cut in two.
     """
     if start >= end:
         return [], []
@@ -133,29 +135,57 @@ def split_period(
     if first >= last:
         return [(start, end)], []
     edges = [(a, b) for a, b in ((start, midnight(first, zone)), (midnight(last, zone), end)) if a < b]
-    if not monthly:
-        return edges, [(DAY, first, last, 1)]
-    pieces: list[Piece] = []
-    month = first.replace(day=1)
-    while month < last:
-        after = _next_month(month)
-        a, b = max(first, month), min(last, after)
-        inside, length = (b - a).days, (after - month).days
-        if inside == length:
-            _append(pieces, (MONTH, month, after, 1))
-        elif inside <= length - inside + 1:  # the days inside, or one month row and the days outside
-            _append(pieces, (DAY, a, b, 1))
-        else:
-            pieces.append((MONTH, month, after, 1))
-            pieces += [(DAY, x, y, -1) for x, y in ((month, a), (b, after)) if x < y]
-        month = after
     joined: list[Piece] = []
+    pieces = _cover(first, last, [g for g in _COARSEST_FIRST if g in grains], 1)
     for piece in sorted(pieces, key=lambda p: (p[0], -p[3], p[1])):  # contiguous ranges: one query each
         _append(joined, piece)
     return edges, joined
 
 
 Piece = tuple[str, date, date, int]  # (grain, first day, end day exclusive, +1 or -1)
+_COARSEST_FIRST = (YEAR, MONTH, DAY)
+
+
+def _cover(a: date, b: date, grains: list[str], sign: int) -> list[Piece]:
+    """Pieces counting each day of [a, b) ``sign`` times, in the fewest rows per key that ``grains`` allow."""
+    if a >= b:
+        return []
+    grain, finer = grains[0], grains[1:]
+    if grain == DAY:  # every cube has day rows: the finest grain ends the recursion
+        return [(DAY, a, b, sign)]
+    pieces: list[Piece] = []
+    unit = a.replace(month=1, day=1) if grain == YEAR else a.replace(day=1)
+    while unit < b:
+        after = _next_unit(grain, unit)
+        lo, hi = max(a, unit), min(b, after)
+        if (lo, hi) == (unit, after):
+            _append(pieces, (grain, unit, after, sign))
+        else:
+            inside = _cover(lo, hi, finer, sign)
+            outside = [(grain, unit, after, sign), *_cover(unit, lo, finer, -sign)]
+            outside += _cover(hi, after, finer, -sign)
+            pieces += inside if _rows(inside) <= _rows(outside) else outside
+        unit = after
+    return pieces
+
+
+def _rows(pieces: list[Piece]) -> int:
+    """How many rows per key the pieces read: one per day, month or year they span."""
+    total = 0
+    for grain, a, b, _sign in pieces:
+        if grain == DAY:
+            total += (b - a).days
+        elif grain == MONTH:
+            total += (b.year - a.year) * 12 + b.month - a.month
+        else:
+            total += b.year - a.year
+    return total
+
+
+def _next_unit(grain: str, day: date) -> date:
+    if grain == YEAR:
+        return day.replace(year=day.year + 1)
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _append(pieces: list[Piece], piece: Piece) -> None:
@@ -170,10 +200,6 @@ def _append(pieces: list[Piece], piece: Piece) -> None:
 def midnight(day: date, zone: ZoneInfo) -> datetime:
     """The start of a local day."""
     return datetime.combine(day, time(), tzinfo=zone)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _key(group: str | None, value: Any) -> Any:
@@ -220,9 +246,13 @@ def _rolled(
         if table is case_rollups:
             q = sa.select(key, *(sa.func.sum(table.c[c]) for c in COUNTS)).where(*where).group_by(key)
             for k, *values in conn.execute(q):
-                counts = out.setdefault(_key(group, k), Tally()).counts
-                for i, v in enumerate(values):
-                    counts[i] += sign * int(v or 0)
+                # One row per group and query: thousands for the micro-grids of a year, so no Tally is
+                # made for a group already met, and a new group takes the sums as they come.
+                tally = out.get(k := _key(group, k))
+                if tally is None:
+                    out[k] = Tally(counts=[sign * int(v or 0) for v in values])
+                else:
+                    tally.counts = [a + sign * int(v or 0) for a, v in zip(tally.counts, values, strict=True)]
         else:
             q = (
                 sa.select(key, table.c.measure, table.c.slot, sa.func.sum(table.c.n))

@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicgrid.adapters.db.rollup_model import CUBES, DAY, ROW_COLUMNS, contribution, driver_time, rollup_zone
+from civicgrid.adapters.db.rollup_model import (
+    CUBES,
+    DAY,
+    MONTH,
+    ROW_COLUMNS,
+    contribution,
+    driver_time,
+    rollup_zone,
+)
 from civicgrid.adapters.db.rollup_tables import COUNTS, DIMENSIONS, KEY, case_rollup_hours, case_rollups
 from civicgrid.adapters.db.tables import cases
 
@@ -203,17 +211,21 @@ def _insert_sql(conn: Connection, table: sa.Table, columns: tuple[str, ...]) -> 
     return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(p for _ in columns)})"
 
 
-def _month_of(conn: Connection, column: Any) -> Any:
+def bucket_of(conn: Connection, grain: str, day: Any) -> Any:
+    """The SQL for the bucket of a day column at ``grain``: the day, or the first day of its month or year."""
+    if grain == DAY:
+        return day
+    unit = "month" if grain == MONTH else "year"
     if conn.dialect.name == "postgresql":
-        return sa.cast(sa.func.date_trunc("month", column), sa.Date)
-    return sa.func.date(column, "start of month")
+        return sa.cast(sa.func.date_trunc(unit, day), sa.Date)
+    return sa.func.date(day, f"start of {unit}")
 
 
 def _sum_from_full(
     conn: Connection, rows_t: sa.Table, hours_t: sa.Table, cube: str, dims: frozenset[str], grain: str
 ) -> None:
     for table, extra, values in ((rows_t, (), COUNTS), (hours_t, ("measure", "slot"), ("n",))):
-        bucket = table.c.bucket if grain == DAY else _month_of(conn, table.c.bucket)
+        bucket = bucket_of(conn, grain, table.c.bucket)
         keep = [table.c[d] for d in DIMENSIONS if d in dims]
         select = (
             sa.select(

@@ -1,0 +1,50 @@
+"""Upgrading a database from before the area cube's year rows sums them from its month rows, exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from alembic import command
+from simulated import END, district_app
+
+from civicgrid.adapters.db import schema
+from civicgrid.analytics import rollups
+from civicgrid.analytics.figures import figures, figures_from_cases
+from civicgrid.services.simulation import SimulationSpec, simulate_history
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def year_rows(conn) -> int:  # type: ignore[no-untyped-def]
+    sql = "SELECT count(*) FROM {} WHERE cube = 'area' AND grain = 'y'"
+    return sum(
+        conn.exec_driver_sql(sql.format(t)).scalar_one() for t in ("case_rollups", "case_rollup_hours")
+    )
+
+
+def test_the_upgrade_sums_year_rows_that_answer_like_the_raw_cases(db_url: str) -> None:
+    app = district_app(db_url)
+    try:
+        # 400 days to 28 November 2026: two calendar years of history.
+        simulate_history(app=app, spec=SimulationSpec(cases=600, days=400, seed=5, end=END), workers=1)
+        with app.engine.connect() as conn:
+            kept = year_rows(conn)
+        cfg = schema.alembic_config()
+        with app.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006")
+            assert year_rows(conn) == 0
+        schema.upgrade(app.engine)
+        with app.engine.connect() as conn:
+            assert year_rows(conn) == kept > 0
+            assert rollups.check(conn).ok
+            # The 365 local days to 1 December read December 2025 and the year 2026 less its December.
+            start, end = datetime(2025, 12, 1, tzinfo=ZONE), datetime(2026, 12, 1, tzinfo=ZONE)
+            for group in ("microgrid", "grid"):
+                rolled = figures(conn, start=start, end=end, group=group, now=END, previous=False)
+                exact = figures_from_cases(conn, start=start, end=end, group=group, now=END)
+                assert [(g["key"], g["counts"]) for g in rolled] == [(g["key"], g["counts"]) for g in exact]
+                assert sum(g["counts"]["submitted"] for g in rolled) > 0
+    finally:
+        app.close()
