@@ -47,9 +47,7 @@ KEY = ("cube", "grain", "bucket", *DIMENSIONS)
 def _key_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("cube", sa.String(12), primary_key=True),
-        sa.Column(
-            "grain", sa.String(1), primary_key=True
-        ),  # 'd': a local day, 'm': a local month, 'y': a year
+        sa.Column("grain", sa.String(1), primary_key=True),  # 'd' a local day, 'm' its month, 'y' its year
         sa.Column("bucket", sa.Date, primary_key=True),  # the day, or the first day of the month or year
         *(sa.Column(name, sa.String(32), primary_key=True) for name in DIMENSIONS),
     ]

@@ -22,8 +22,8 @@ How they are kept: the case repository computes each case's contribution from it
 when it loads, adds or saves the case, and the unit of work applies old-out/new-in as upserts just before
 its commit, in the same transaction. Rows live in ``case_rollups`` and ``case_rollup_hours``, one per cube
 (``rollup_model.CUBES``: community, area, org, kind, full), grain (local day; local month for all but
-``full``) and key. The day is the local day in CIVICGRID_TIMEZONE; change that setting on an existing
-database only with a rebuild.
+``full``; local year for ``area``, whose thousands of micro-grids long periods read) and key. The day is
+the local day in CIVICGRID_TIMEZONE; change that setting on an existing database only with a rebuild.
 """
 
 from civicgrid.analytics.rollups.overdue import overdue_cases
