@@ -49,6 +49,9 @@ class Cube:
     name: str
     dims: frozenset[str]
     grains: tuple[str, ...]
+    # The dimension whose value fixes the cube's others (a micro-grid lies in one grid, community and
+    # street), if any: grouped by it, one bucket holds one row per group.
+    finest: str | None = None
 
     def project(self, dims: tuple[str, ...]) -> tuple[str, ...]:
         """The key of a case in this cube: its values of the cube's dimensions, '' for the others."""
@@ -60,8 +63,8 @@ _AREA = frozenset({"street_code", "community_code", "grid_code", "microgrid_code
 # day rows. The area cube also has year rows: its thousands of micro-grids over a year read one or two rows
 # each instead of twelve (bench/dashboard.py's micro-grid year); a grain costs one more upsert per change.
 CUBES = (
-    Cube("community", frozenset({"street_code", "community_code"}), (DAY, MONTH)),
-    Cube("area", _AREA, (DAY, MONTH, YEAR)),
+    Cube("community", frozenset({"street_code", "community_code"}), (DAY, MONTH), "community_code"),
+    Cube("area", _AREA, (DAY, MONTH, YEAR), "microgrid_code"),
     Cube("org", frozenset({"org_code", "assignee_code"}), (DAY, MONTH)),
     Cube("kind", frozenset({"org_code", "category_code", "urgency", "source"}), (DAY, MONTH)),
     Cube("full", frozenset(DIMENSIONS), (DAY,)),

@@ -183,9 +183,12 @@ def _rows(pieces: list[Piece]) -> int:
 
 
 def _next_unit(grain: str, day: date) -> date:
+    """The first day of the next bucket at ``grain`` (``day`` being a bucket's first day)."""
     if grain == YEAR:
         return day.replace(year=day.year + 1)
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if grain == MONTH:
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day + timedelta(days=1)
 
 
 def _append(pieces: list[Piece], piece: Piece) -> None:
@@ -244,15 +247,21 @@ def _rolled(
             *_rollup_scope(table, scope),
         ]
         if table is case_rollups:
-            q = sa.select(key, *(sa.func.sum(table.c[c]) for c in COUNTS)).where(*where).group_by(key)
+            if group and cube.finest == GROUP_DIMENSION[group] and _next_unit(grain, a) == b:
+                # One bucket, grouped by the dimension that fixes the cube's others: its rows are already
+                # one per group (two only for a micro-grid a new map moved), and SQLite's GROUP BY costs
+                # several times the plain rows' reading (about 5 us per group for the twelve sums).
+                q = sa.select(key, *(table.c[c] for c in COUNTS)).where(*where)
+            else:
+                q = sa.select(key, *(sa.func.sum(table.c[c]) for c in COUNTS)).where(*where).group_by(key)
             for k, *values in conn.execute(q):
-                # One row per group and query: thousands for the micro-grids of a year, so no Tally is
-                # made for a group already met, and a new group takes the sums as they come.
+                # Thousands of rows for the micro-grids of a year: no Tally is made for a group already
+                # met, and a new group takes the sums as they come.
                 tally = out.get(k := _key(group, k))
                 if tally is None:
                     out[k] = Tally(counts=[sign * int(v or 0) for v in values])
                 else:
-                    tally.counts = [a + sign * int(v or 0) for a, v in zip(tally.counts, values, strict=True)]
+                    tally.counts = [n + sign * int(v or 0) for n, v in zip(tally.counts, values, strict=True)]
         else:
             q = (
                 sa.select(key, table.c.measure, table.c.slot, sa.func.sum(table.c.n))
