@@ -12,6 +12,7 @@ from civicgrid.adapters.db import schema
 from civicgrid.analytics import rollups
 from civicgrid.analytics.figures import figures, figures_from_cases
 from civicgrid.analytics.rollups import rebuild
+from civicgrid.analytics.rollups.query import Tallies, _raw, tallies
 from civicgrid.services.simulation import SimulationSpec, simulate_history
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -72,7 +73,14 @@ def test_a_micro_grid_filed_under_two_grids_in_one_bucket_is_counted_whole(db_ur
             with app.engine.connect() as conn:
                 rolled = figures(conn, start=start, end=end, group="microgrid", now=END, previous=False)
                 exact = figures_from_cases(conn, start=start, end=end, group="microgrid", now=END)
+                # The duration histograms too, slot by slot, against the cases' own contributions.
+                kept = tallies(conn, start=start, end=end, group="microgrid", now=END, zone=ZONE)
+                recounted: Tallies = {}
+                _raw(conn, recounted, start, end, "microgrid", None, ZONE)
             assert [(g["key"], g["counts"]) for g in rolled] == [(g["key"], g["counts"]) for g in exact]
             assert microgrid in {g["key"] for g in rolled}
+            assert {k: (t.accept, t.close) for k, t in kept.items()} == {
+                k: (t.accept, t.close) for k, t in recounted.items()
+            }
     finally:
         app.close()
