@@ -89,3 +89,66 @@ def test_the_previous_period_stays_within_the_calendar() -> None:
     assert previous_period(EARLIEST, LATEST) == (EARLIEST, EARLIEST)  # nothing can predate 1900
     a, b = datetime(2026, 11, 9, tzinfo=ZONE), datetime(2026, 11, 16, tzinfo=ZONE)
     assert previous_period(a, b) == (datetime(2026, 11, 2, tzinfo=ZONE), a)
+
+
+# Zones with their clocks moved at midnight (Santiago, Havana), at 01:00 (London), half an hour off (St
+# John's), a day ahead (Kiritimati, UTC+14) or behind (Pago Pago, UTC-11); and the district's own.
+ZONES = [
+    ZoneInfo(name)
+    for name in (
+        "Asia/Shanghai",
+        "America/Santiago",
+        "America/Havana",
+        "Europe/London",
+        "America/St_Johns",
+        "Pacific/Kiritimati",
+        "Pacific/Pago_Pago",
+    )
+]
+# Local wall times anywhere in the calendar, and near its two ends.
+walls = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(2, 3, 1)),
+    st.datetimes(min_value=datetime(9998, 11, 1), max_value=datetime(9999, 12, 30)),
+)
+LAST_WALL = datetime(9999, 12, 31, 12)  # the last day's noon is a moment (in UTC) from each of the ZONES
+
+
+def net_count(pieces: list[tuple[str, date, date, int]], day: date) -> int:
+    return sum(sign for _grain, a, b, sign in pieces if a <= day < b)
+
+
+def moments_after(start: datetime, offsets: list[timedelta], zone: ZoneInfo) -> list[tuple[datetime, date]]:
+    """The moments ``start`` plus each offset (in UTC) with their local day, those the calendar holds."""
+    found = []
+    for offset in [timedelta(0), *offsets]:
+        try:
+            t = start.astimezone(UTC) + offset
+            found.append((t, t.astimezone(zone).date()))
+        except OverflowError:
+            continue
+    return found
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    wall=walls,
+    length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=800)),
+    grains=st.sampled_from([(DAY,), (DAY, MONTH), (DAY, MONTH, YEAR)]),
+    offsets=st.lists(st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=802)), max_size=8),
+)
+def test_in_any_zone_and_up_to_the_calendar_ends_each_moment_inside_is_counted_once(
+    zone: ZoneInfo,
+    wall: datetime,
+    length: timedelta,
+    grains: tuple[str, ...],
+    offsets: list[timedelta],
+) -> None:
+    start = wall.replace(tzinfo=zone)
+    end = (wall + min(length, LAST_WALL - wall)).replace(tzinfo=zone)
+    edges, pieces = split_period(start, end, zone, grains=grains)
+    utc = [(a.astimezone(UTC), b.astimezone(UTC)) for a, b in edges]
+    for t, day in moments_after(start, offsets, zone):
+        in_days, in_edges = net_count(pieces, day), sum(a <= t < b for a, b in utc)
+        assert in_days in (0, 1)
+        assert in_days + in_edges == (start <= t < end)  # once if inside, never outside

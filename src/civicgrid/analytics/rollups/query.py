@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -130,8 +130,9 @@ def split_period(
     if start >= end:
         return [], []
     local_start = start.astimezone(zone)
-    first = local_start.date() + timedelta(days=0 if local_start.time() == time() else 1)
-    last = end.astimezone(zone).date()
+    first, last = local_start.date(), end.astimezone(zone).date()
+    if local_start.time() != time() and first < last:  # the whole days begin the day after, if it exists
+        first += timedelta(days=1)
     if first >= last:
         return [(start, end)], []
     edges = [(a, b) for a, b in ((start, midnight(first, zone)), (midnight(last, zone), end)) if a < b]
@@ -144,6 +145,7 @@ def split_period(
 
 Piece = tuple[str, date, date, int]  # (grain, first day, end day exclusive, +1 or -1)
 _COARSEST_FIRST = (YEAR, MONTH, DAY)
+_LAST_BUCKET = {YEAR: date(MAXYEAR, 1, 1), MONTH: date(MAXYEAR, 12, 1)}
 
 
 def _cover(a: date, b: date, grains: list[str], sign: int) -> list[Piece]:
@@ -157,6 +159,8 @@ def _cover(a: date, b: date, grains: list[str], sign: int) -> list[Piece]:
     unit = a.replace(month=1, day=1) if grain == YEAR else a.replace(day=1)
     while unit < b:
         after = _next_unit(grain, unit)
+        if after is None:  # the calendar's last year or month has no end day to name: its finer rows
+            return pieces + _cover(max(a, unit), b, finer, sign)
         lo, hi = max(a, unit), min(b, after)
         if (lo, hi) == (unit, after):
             _append(pieces, (grain, unit, after, sign))
@@ -182,8 +186,10 @@ def _rows(pieces: list[Piece]) -> int:
     return total
 
 
-def _next_unit(grain: str, day: date) -> date:
-    """The first day of the next bucket at ``grain`` (``day`` being a bucket's first day)."""
+def _next_unit(grain: str, day: date) -> date | None:
+    """The first day of the next bucket at ``grain`` (``day`` being a bucket's first day), if it has one."""
+    if day >= _LAST_BUCKET.get(grain, date.max):  # the calendar's last: 10000-01-01 is no date
+        return None
     if grain == YEAR:
         return day.replace(year=day.year + 1)
     if grain == MONTH:
