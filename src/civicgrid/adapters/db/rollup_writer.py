@@ -6,9 +6,9 @@ UPDATE SET n = n + excluded.n``, the same statement on SQLite and PostgreSQL). R
 order, so two PostgreSQL transactions touching the same rows lock them in the same order and never
 deadlock; a batch of reports that share a day and area pays one upsert per row, not one per report.
 
-The upserts go to the driver's ``executemany`` as plain tuples: a new case moves about five rollup rows of
-24 values each, and SQLAlchemy's per-row parameter handling cost more than the upserts themselves, inside
-the write lock that every other writer waits for (bench/intake.py).
+The upserts go to the driver's ``executemany`` as plain tuples: a new case moves ten rollup rows (five
+cubes, their grains) of 24 values each, and SQLAlchemy's per-row parameter handling cost more than the
+upserts themselves, inside the write lock that every other writer waits for (bench/intake.py).
 """
 
 from __future__ import annotations

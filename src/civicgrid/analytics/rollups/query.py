@@ -1,8 +1,8 @@
 """Tallies per group for any period, from the rollups; the ragged edges of a period from raw cases.
 
-A period [start, end) splits into whole local months (month rows, where the cube has them), whole local
-days (day rows; a month mostly inside the period is its month row less the days outside) and at most two
-partial days at its ends, which are read from the cases themselves (an
+A period [start, end) splits into whole local years and months (year and month rows, where the cube has
+them), whole local days (day rows; a year or month mostly inside the period is its row less the parts
+outside) and at most two partial days at its ends, which are read from the cases themselves (an
 index range on ``submitted_at``) through the same contribution function. So any period is exact, and a
 period of whole days never touches the cases table except for the overdue count, which depends on the
 clock and comes from the index on (status, due).
