@@ -327,16 +327,17 @@ def test_rollups_equal_a_rebuild_and_the_overdue_list(story: dict[str, Any]) -> 
         )
 
 
-def test_check_reports_a_tampered_rollup(story: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("cube", "grain"), [("community", "m"), ("area", "y")])
+def test_check_reports_a_tampered_rollup(story: dict[str, Any], cube: str, grain: str) -> None:
     engine = story["engine"]
     with engine.begin() as conn:
         conn.exec_driver_sql(
-            "UPDATE case_rollups SET closed = closed + 1 WHERE cube = 'community' AND grain = 'm'"
+            f"UPDATE case_rollups SET closed = closed + 1 WHERE cube = '{cube}' AND grain = '{grain}'"
         )
     with engine.connect() as conn, conn.begin():
         report = check(conn)
     assert not report.ok
-    assert {d["cube"] for d in report.differences} == {"community"}
+    assert {(d["cube"], d["grain"]) for d in report.differences} == {(cube, grain)}
     diff = report.differences[0]
     assert diff["stored"]["closed"] == diff["expected"]["closed"] + 1
 
