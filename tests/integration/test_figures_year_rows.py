@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alembic import command
-from simulated import END, district_app
+from simulated import END, district_app, dump
 
 from civicgrid.adapters.db import schema
 from civicgrid.analytics import rollups
@@ -48,6 +48,27 @@ def test_the_upgrade_sums_year_rows_that_answer_like_the_raw_cases(db_url: str) 
                 exact = figures_from_cases(conn, start=start, end=end, group=group, now=END)
                 assert [(g["key"], g["counts"]) for g in rolled] == [(g["key"], g["counts"]) for g in exact]
                 assert sum(g["counts"]["submitted"] for g in rolled) > 0
+    finally:
+        app.close()
+
+
+def test_from_before_the_rollups_or_run_again_it_leaves_the_same_rows(db_url: str) -> None:
+    app = district_app(db_url)
+    try:
+        simulate_history(app=app, spec=SimulationSpec(cases=300, days=400, seed=6, end=END), workers=1)
+        with app.engine.connect() as conn:
+            kept = dump(conn, "case_rollups"), dump(conn, "case_rollup_hours")
+        cfg = schema.alembic_config()
+        # From 0003, 0004 rebuilds the rollups with today's code (year rows and all), then 0007 sums the
+        # year rows again; stamped at 0006, 0007 runs once more over its own year rows.
+        for back, how in (("0003", command.downgrade), ("0006", command.stamp)):
+            with app.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                how(cfg, back)
+            schema.upgrade(app.engine)
+            with app.engine.connect() as conn:
+                assert (dump(conn, "case_rollups"), dump(conn, "case_rollup_hours")) == kept
+                assert year_rows(conn) > 0
     finally:
         app.close()
 
