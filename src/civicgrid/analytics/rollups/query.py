@@ -118,7 +118,7 @@ def choose_cube(group: str | None, scope: CaseScope | None) -> Cube | None:
 
 
 def split_period(
-    start: datetime, end: datetime, zone: ZoneInfo, *, grains: tuple[str, ...] = (DAY,)
+    start: datetime, end: datetime, zone: ZoneInfo, *, grains: tuple[str, ...]
 ) -> tuple[list[tuple[datetime, datetime]], list[Piece]]:
     """Partial-day edges (datetimes) and the rollup pieces (grain, first day, end day, sign) of a period.
 
