@@ -256,3 +256,7 @@ def test_a_bad_period_on_the_page_is_explained_in_the_page(stored: Civic) -> Non
     assert page.status_code == 422 and 'role="alert"' in page.text and "指挥中心" in page.text
     unknown = stored.client.get("/command", params={"period": "forever"})
     assert unknown.status_code == 422
+    beyond = stored.client.get(
+        "/command", params={"period": "custom", "from": "9999-12-01", "to": "9999-12-31"}
+    )
+    assert beyond.status_code == 422 and "日期须在 1900-01-01 至 8999-12-31 之间" in beyond.text

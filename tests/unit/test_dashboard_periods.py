@@ -9,6 +9,7 @@ import pytest
 
 from civicgrid.domain.dashboard_periods import (
     InvalidPeriod,
+    PeriodOutOfRange,
     PeriodTooLong,
     Preset,
     between,
@@ -76,6 +77,19 @@ def test_backwards_or_overlong_ranges_are_refused(first: date, last: date) -> No
         period_of(Preset.CUSTOM, now=NOW, zone=BEIJING, first_day=first, last_day=last)
     with pytest.raises(InvalidPeriod):
         period_of(Preset.CUSTOM, now=NOW, zone=BEIJING)
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (date(9999, 12, 1), date(9999, 12, 31)),
+        (date(1, 1, 2), date(1, 1, 3)),
+        (date(1899, 12, 31), date(1900, 1, 2)),
+    ],
+)
+def test_days_beyond_the_records_calendar_are_refused_not_crashed_on(first: date, last: date) -> None:
+    with pytest.raises(PeriodOutOfRange):
+        period_of(Preset.CUSTOM, now=NOW, zone=BEIJING, first_day=first, last_day=last)
 
 
 def test_local_days_follow_local_midnights_even_across_a_clock_change() -> None:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from civicgrid.domain.errors import N_, InvalidInput
+from civicgrid.domain.periods import EARLIEST, LATEST
 
 MAX_DAYS = 366  # one day per point on a trend; a longer range is a yearly report, not a dashboard
 
@@ -25,6 +26,16 @@ class InvalidPeriod(InvalidInput):
 class PeriodTooLong(InvalidInput):
     code = "invalid_period"
     message = N_("A period covers at most {days} days.")
+
+
+class PeriodOutOfRange(InvalidInput):
+    code = "invalid_period"
+    message = N_("Dates must lie between {first} and {last}.")
+
+
+# The days a custom period may use: those every record's moment is held within (domain.periods), so a
+# period's day arithmetic never leaves the calendar (9999-12-31 has no next day).
+FIRST_DAY, LAST_DAY = EARLIEST.date(), LATEST.date() - timedelta(days=1)
 
 
 class Preset(StrEnum):
@@ -76,6 +87,8 @@ def period_of(
     if preset is Preset.CUSTOM:
         if first_day is None or last_day is None:
             raise InvalidPeriod()
+        if not (FIRST_DAY <= first_day <= LAST_DAY and FIRST_DAY <= last_day <= LAST_DAY):
+            raise PeriodOutOfRange(first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
         start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone)
         check_range(start, end)
         return between(start, end, now=now)
