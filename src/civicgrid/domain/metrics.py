@@ -66,7 +66,7 @@ def rates(c: Counts, weights: Weights = DEFAULT_WEIGHTS) -> Rates:
     """The rates, the weighted score and the grade of one group.
 
     Written out rather than looped over names: the command centre computes it for every micro-grid of a
-    year (thousands of groups per answer), and this form is a third of the cost.
+    year, thousands of groups per answer.
     """
     valid = c.valid_callbacks
     response = c.contacted / valid if valid else None
@@ -76,7 +76,7 @@ def rates(c: Counts, weights: Weights = DEFAULT_WEIGHTS) -> Rates:
     )
     closure = c.closed / c.registered if c.registered else None
     on_time = c.closed_on_time / c.closed if c.closed else None
-    score = _score(
+    score = weighted_score(
         (
             (response, weights.response),
             (resolution, weights.resolution),
@@ -97,12 +97,8 @@ def rates(c: Counts, weights: Weights = DEFAULT_WEIGHTS) -> Rates:
     )
 
 
-def weighted_score(parts: dict[str, float | None], weights: Weights = DEFAULT_WEIGHTS) -> float | None:
-    """0-100 from the rates that have data, their weights renormalised (no data is not a zero)."""
-    return _score(tuple((value, getattr(weights, name)) for name, value in parts.items()))
-
-
-def _score(pairs: tuple[tuple[float | None, float], ...]) -> float | None:
+def weighted_score(pairs: tuple[tuple[float | None, float], ...]) -> float | None:
+    """0-100 from the (rate, weight) pairs whose rate has data, weights renormalised (no data is no zero)."""
     # sum(), as before, not a running +=: from Python 3.12 sum() compensates float rounding, where a loop
     # rounds about one score in four thousand to another hundredth. Over lists: faster than generators.
     weights = [weight for value, weight in pairs if value is not None and weight]
