@@ -10,7 +10,7 @@ clock and comes from the index on (status, due).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, date, datetime, time, timedelta
 from typing import Any
@@ -64,8 +64,9 @@ class Tally:
 
     counts: list[int] = field(default_factory=lambda: [0] * len(COUNTS))
     overdue: int = 0
-    accept: Counter[int] = field(default_factory=Counter)
-    close: Counter[int] = field(default_factory=Counter)
+    # Histograms, slot -> cases: plain dicts, as a Counter costs more to make than the rest of a Tally.
+    accept: dict[int, int] = field(default_factory=dict)
+    close: dict[int, int] = field(default_factory=dict)
 
 
 Tallies = dict[Any, Tally]
@@ -263,12 +264,12 @@ def _rolled(
                 q = sa.select(key, *(sa.func.sum(table.c[c]) for c in COUNTS)).where(*where).group_by(key)
             for k, *values in conn.execute(q):
                 # Thousands of rows for the micro-grids of a year: no Tally is made for a group already
-                # met, and a new group takes the sums as they come.
+                # met, and a new group takes the sums as they come (the counts are never NULL).
                 tally = out.get(k := _key(group, k))
                 if tally is None:
-                    out[k] = Tally(counts=[sign * int(v or 0) for v in values])
+                    out[k] = Tally(counts=values if sign == 1 else [-v for v in values])
                 else:
-                    tally.counts = [n + sign * int(v or 0) for n, v in zip(tally.counts, values, strict=True)]
+                    tally.counts = [n + sign * v for n, v in zip(tally.counts, values, strict=True)]
         else:
             slots = (key, table.c.measure, table.c.slot)
             if plain:
@@ -278,9 +279,10 @@ def _rolled(
             for k, measure, slot, n in conn.execute(q):
                 tally = out.setdefault(_key(group, k), Tally())
                 histogram = tally.accept if measure == "accept" else tally.close
-                histogram[int(slot)] += sign * int(n)
-                if not histogram[int(slot)]:
-                    del histogram[int(slot)]
+                if total := histogram.get(slot, 0) + sign * n:
+                    histogram[slot] = total
+                else:
+                    histogram.pop(slot, None)
 
 
 def _raw(
@@ -304,9 +306,9 @@ def _raw(
         for i, v in enumerate(c.counts):
             tally.counts[i] += v
         if c.accept_slot is not None:
-            tally.accept[c.accept_slot] += 1
+            tally.accept[c.accept_slot] = tally.accept.get(c.accept_slot, 0) + 1
         if c.close_slot is not None:
-            tally.close[c.close_slot] += 1
+            tally.close[c.close_slot] = tally.close.get(c.close_slot, 0) + 1
 
 
 def _overdue(
@@ -350,7 +352,7 @@ def _overdue(
             out.setdefault(_key(group, k), Tally()).overdue += int(n)
 
 
-def quantile(histogram: Counter[int], measure: str, q: float) -> float | None:
+def quantile(histogram: Mapping[int, int], measure: str, q: float) -> float | None:
     """The q-quantile in hours, every duration taken at the middle of its slot (so exact to half a slot).
 
     The same interpolation as ``statistics.quantiles(method='inclusive')``, which the raw-case reference
