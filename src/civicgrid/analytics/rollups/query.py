@@ -276,9 +276,17 @@ def _rolled(
                 q = sa.select(*slots, table.c.n).where(*where)
             else:
                 q = sa.select(*slots, sa.func.sum(table.c.n)).where(*where).group_by(*slots)
+            # Hundreds of thousands of rows for the micro-grids of a year, in key order: the group and its
+            # histogram are looked up once per run of rows, not once per row.
+            last: tuple[Any, str] | None = None
+            histogram: dict[int, int] = {}
             for k, measure, slot, n in conn.execute(q):
-                tally = out.setdefault(_key(group, k), Tally())
-                histogram = tally.accept if measure == "accept" else tally.close
+                if (k, measure) != last:
+                    last = (k, measure)
+                    tally = out.get(key_of := _key(group, k))
+                    if tally is None:
+                        tally = out[key_of] = Tally()
+                    histogram = tally.accept if measure == "accept" else tally.close
                 if total := histogram.get(slot, 0) + sign * n:
                     histogram[slot] = total
                 else:
