@@ -276,8 +276,9 @@ def _rolled(
                 q = sa.select(*slots, table.c.n).where(*where)
             else:
                 q = sa.select(*slots, sa.func.sum(table.c.n)).where(*where).group_by(*slots)
-            # Hundreds of thousands of rows for the micro-grids of a year, in key order: the group and its
-            # histogram are looked up once per run of rows, not once per row.
+            # Hundreds of thousands of rows for the micro-grids of a year, as the primary key orders them
+            # when its index is read: the group and its histogram are looked up once per run of rows of
+            # one key and measure (any order is still counted right, only slower).
             last: tuple[Any, str] | None = None
             histogram: dict[int, int] = {}
             for k, measure, slot, n in conn.execute(q):
