@@ -27,7 +27,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from _browser import require_chromium, sign_in
 from _server import Server, build_demo
-from civicgrid.demo.browser import OPENERS, launch, opener_of
+from civicgrid.demo.browser import OPENERS, launch, opener_of, page_paths
 
 OUT = Path(__file__).parents[1] / "docs" / "screenshots"
 SIZES = {"phone": (390, 844), "desk": (1440, 900)}
@@ -35,20 +35,6 @@ WALL = (1920, 1080)
 # Twelve sign-ins a run (six roles, two languages) pass the default limit per client address.
 NO_SIGN_IN_LIMIT = {"CIVICGRID_SIGN_INS_PER_MINUTE": "0"}
 LANGS = ("zh-CN", "en")
-SKIP = re.compile(r"^/$|^/logout|^/lang|^/exports/|/export$|/photos/|\.(csv|xlsx|json|geojson)$")
-
-
-def pages() -> list[str]:
-    """The GET page paths of this build, in menu order, without files and redirects."""
-    from civicgrid.entrypoints.web import PAGE_ROUTERS
-
-    paths: list[str] = []
-    for router in PAGE_ROUTERS:
-        for route in router.routes:
-            path = getattr(route, "path", "")
-            if "GET" in getattr(route, "methods", set()) and not SKIP.search(path) and path not in paths:
-                paths.append(path)
-    return paths
 
 
 def slug(path: str) -> str:
@@ -132,7 +118,7 @@ def main() -> None:
                     sign_in(contexts[user], server.base, user)
             token = sample_report(contexts[None], server.base)
             number = sample_case(contexts["operator"], server.base)
-            for path in pages():
+            for path in page_paths():
                 name = slug(path)
                 if only and name not in only:
                     continue

@@ -1,4 +1,4 @@
-"""Which pages this build serves (from the page routers), so a test can say which page it lacks."""
+"""Helpers of the browser tests: skip for a page this build lacks, a photo to upload, a figure's number."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ import re
 import pytest
 from PIL import Image
 
-
-def page_paths() -> set[str]:
-    """Every GET path of the page routers, as declared (``/cases/{number}``)."""
-    from civicgrid.entrypoints.web import PAGE_ROUTERS
-
-    return {
-        route.path
-        for router in PAGE_ROUTERS
-        for route in router.routes
-        if "GET" in getattr(route, "methods", set())
-    }
+from civicgrid.demo.browser import page_paths
 
 
 def need(*paths: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,6 +36,23 @@ OPENERS: tuple[tuple[str, str | None], ...] = (
     ("/desk", "operator"),
     ("/cases", "operator"),
 )
+
+
+# GET routes that are no page to look at: the home redirect, sign-out, the language switch, files, exports.
+NOT_PAGES = re.compile(r"^/$|^/logout$|^/lang$|^/exports/|/export$|/photos/|\.(csv|xlsx|json|geojson)$")
+
+
+def page_paths() -> list[str]:
+    """The GET page paths of this build, as declared (``/cases/{number}``), in menu order."""
+    from civicgrid.entrypoints.web import PAGE_ROUTERS  # the web app, only when pages are asked for
+
+    paths: list[str] = []
+    for router in PAGE_ROUTERS:
+        for route in router.routes:
+            path = getattr(route, "path", "")
+            if "GET" in getattr(route, "methods", set()) and not NOT_PAGES.search(path) and path not in paths:
+                paths.append(path)
+    return paths
 
 
 def opener_of(path: str) -> str | None:
