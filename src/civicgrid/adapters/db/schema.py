@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 from alembic import command
@@ -22,10 +23,16 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Create the schema or bring it to the newest revision."""
+    migrate(engine, command.upgrade, "head")
+
+
+def migrate(engine: Engine, action: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command (``command.upgrade``, ``downgrade``, ``stamp``) to ``revision``, in one
+    transaction of ``engine``."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        action(cfg, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
