@@ -247,7 +247,7 @@ def _rolled(
     # One bucket, grouped by the dimension that fixes the cube's others: its rows are already one per group
     # (two only for a micro-grid a new map moved; the sums below add them), and SQLite's GROUP BY costs
     # several times the plain rows' reading (about 5 us per group for the twelve sums).
-    plain = bool(group) and cube.finest == GROUP_DIMENSION[group or ""] and _next_unit(grain, a) == b
+    plain = group is not None and cube.finest == GROUP_DIMENSION[group] and _next_unit(grain, a) == b
     for table in (case_rollups, case_rollup_hours) if hours else (case_rollups,):
         key = table.c[GROUP_DIMENSION[group]] if group else sa.literal("all")
         where = [
