@@ -4,9 +4,10 @@
 runs of at most a million (seed 1, 2, ... over the same year ending at END), each run one transaction,
 so a build that is stopped resumes from the last finished run. A bigger size starts from a copy of the
 biggest smaller one. PostgreSQL databases (``--pg``, ``pg_database``) get the same rows copied from the
-SQLite file by COPY (generating the history is the slow part; the generator's PostgreSQL path is proven
-equal by tests/integration/test_simulate.py). ``bench/data/duck-N.duckdb`` holds the cases for DuckDB,
-copied once. Every build step is logged with its wall time to bench/data/build.log.
+SQLite file by COPY, from CSV that the ``sqlite3`` shell writes (generating the history is the slow
+part; the generator's PostgreSQL path is proven equal by tests/integration/test_simulate.py).
+``bench/data/duck-N.duckdb`` holds the cases for DuckDB, copied once. Every build step is logged with its
+wall time to bench/data/build.log.
 """
 
 from __future__ import annotations
@@ -141,18 +142,35 @@ def pg_database(size: int, like: Path) -> str:
 
 
 def _copy_to_pg(like: Path, url: str, runs: str) -> None:
+    """COPY each table from the SQLite file, as CSV made by the ``sqlite3`` shell (both ends in C).
+
+    The shell writes NULL as an empty field and '' as a quoted empty one, which is exactly how
+    PostgreSQL's CSV COPY tells them apart; REAL columns go through ``quote()``, which prints every digit
+    a double needs (the shell's own format keeps 15).
+    """
     import psycopg
 
+    if shutil.which("sqlite3") is None:
+        raise SystemExit("copying into PostgreSQL needs the sqlite3 shell: apt-get install sqlite3")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with closing(sqlite3.connect(f"file:{like}?mode=ro", uri=True)) as source, psycopg.connect(dsn) as pg:
+    with closing(sqlite3.connect(f"file:{like}?mode=ro", uri=True)) as source:
+        info = "SELECT name, type FROM pragma_table_info(?)"
+        columns = {table: source.execute(info, (table,)).fetchall() for table in COPIED}
+    with psycopg.connect(dsn) as pg:
         pg.execute("SET TIME ZONE 'UTC'")
         for table in COPIED:
-            columns = [r[1] for r in source.execute(f"PRAGMA table_info({table})")]
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            rows = source.execute(f"SELECT {quoted} FROM {table}")
-            with pg.cursor().copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            names = ", ".join(f'"{name}"' for name, _type in columns[table])
+            values = ", ".join(_shell_value(name, kind) for name, kind in columns[table])
+            shell = subprocess.Popen(
+                ["sqlite3", "-readonly", "-csv", str(like), f"SELECT {values} FROM {table}"],
+                stdout=subprocess.PIPE,
+            )
+            assert shell.stdout is not None
+            with pg.cursor().copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+                while chunk := shell.stdout.read(1 << 20):
+                    copy.write(chunk)
+            if shell.wait() != 0:
+                raise SystemExit(f"sqlite3 could not read {table} from {like}")
         for table in ("cases", "case_events"):
             pg.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
@@ -163,6 +181,13 @@ def _copy_to_pg(like: Path, url: str, runs: str) -> None:
         pg.autocommit = True
         for table in COPIED:
             pg.execute(f"VACUUM ANALYZE {table}")
+
+
+def _shell_value(name: str, kind: str) -> str:
+    """A column as the shell should print it: REAL with all its digits, NULL still NULL."""
+    if kind.upper() in ("FLOAT", "REAL"):
+        return f'iif("{name}" IS NULL, NULL, quote("{name}"))'
+    return f'"{name}"'
 
 
 def main() -> None:
