@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from civicgrid.adapters.db.rollup_tables import COUNTS
 from civicgrid.adapters.db.tables import areas, cases, categories, organisations, workers
 from civicgrid.analytics.case_queries import scope_condition
-from civicgrid.analytics.rollups.query import Tally, quantile, tallies
+from civicgrid.analytics.rollups.query import Tally, quantiles, tallies
 from civicgrid.domain.access import CaseScope
 from civicgrid.domain.case_types import ASSIGNED_STATUSES, OPEN_STATUSES
 from civicgrid.domain.metrics import DEFAULT_WEIGHTS, Counts, Weights, rates
@@ -100,6 +100,17 @@ def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]
 _NO_HOURS = {"accept_median": None, "accept_p90": None, "close_median": None, "close_p90": None}
 
 
+def _hours(tally: Tally) -> dict[str, float | None]:
+    accept_median, accept_p90 = quantiles(tally.accept, "accept", (0.5, 0.9))
+    close_median, close_p90 = quantiles(tally.close, "close", (0.5, 0.9))
+    return {
+        "accept_median": accept_median,
+        "accept_p90": accept_p90,
+        "close_median": close_median,
+        "close_p90": close_p90,
+    }
+
+
 def _figures_of(tally: Tally, weights: Weights, hours: bool = True) -> dict[str, Any]:
     values = (*tally.counts[:_OVERDUE_AT], tally.overdue, *tally.counts[_OVERDUE_AT:])
     counts = Counts(*values)
@@ -107,14 +118,7 @@ def _figures_of(tally: Tally, weights: Weights, hours: bool = True) -> dict[str,
     return {
         "counts": dict(zip(_COUNT_NAMES, values, strict=True)),  # asdict() deep-copies: ten times slower
         "rates": dict(vars(rates(counts, weights))),
-        "hours": {
-            "accept_median": quantile(tally.accept, "accept", 0.5),
-            "accept_p90": quantile(tally.accept, "accept", 0.9),
-            "close_median": quantile(tally.close, "close", 0.5),
-            "close_p90": quantile(tally.close, "close", 0.9),
-        }
-        if hours
-        else dict(_NO_HOURS),
+        "hours": _hours(tally) if hours else dict(_NO_HOURS),
     }
 
 

@@ -10,7 +10,7 @@ clock and comes from the index on (status, due).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, date, datetime, time, timedelta
 from typing import Any
@@ -271,27 +271,85 @@ def _rolled(
                 else:
                     tally.counts = [n + sign * v for n, v in zip(tally.counts, values, strict=True)]
         else:
-            slots = (key, table.c.measure, table.c.slot)
-            if plain:
-                q = sa.select(*slots, table.c.n).where(*where)
+            _add_histograms(conn, out, table, key, where, group, plain, sign)
+
+
+def _add_histograms(
+    conn: Connection,
+    out: Tallies,
+    table: sa.Table,
+    key: sa.ColumnElement[Any],
+    where: list[sa.ColumnElement[bool]],
+    group: str | None,
+    plain: bool,
+    sign: int,
+) -> None:
+    """Add the histogram rows selected by ``where`` to each group's, ``sign`` times.
+
+    Hundreds of thousands of slot rows for the micro-grids of a year: the database packs each group's
+    slots and counts of a measure into one row (two lists in the same order), so Python handles one row
+    per histogram, not one per slot. A plain read groups by the key in its stored order (no sorting);
+    otherwise the slots are summed first, then packed.
+    """
+    if plain:
+        # Every key column from the bucket to the measure, in the primary key's order: SQLite streams the
+        # groups from the index. The other dimensions follow from the finest, so these are the key's
+        # groups (two for a micro-grid a new map moved: both add into its histogram).
+        order = [table.c.bucket, *(table.c[d] for d in DIMENSIONS)]
+        q = (
+            sa.select(key, table.c.measure, _packed(conn, table.c.slot), _packed(conn, table.c.n))
+            .where(*where)
+            .group_by(*order, table.c.measure)
+        )
+    else:
+        summed = (
+            sa.select(key.label("k"), table.c.measure, table.c.slot, sa.func.sum(table.c.n).label("n"))
+            .where(*where)
+            .group_by(key, table.c.measure, table.c.slot)
+            .subquery()
+        )
+        q = sa.select(
+            summed.c.k, summed.c.measure, _packed(conn, summed.c.slot), _packed(conn, summed.c.n)
+        ).group_by(summed.c.k, summed.c.measure)
+    unpack = _unpack(conn)
+    for k, measure, slots, counts in conn.execute(q):
+        tally = out.get(key_of := _key(group, k))
+        if tally is None:
+            tally = out[key_of] = Tally()
+        name = "accept" if measure == "accept" else "close"
+        histogram: dict[int, int] = getattr(tally, name)
+        added = dict(zip(unpack(slots), unpack(counts), strict=True))
+        step = sign
+        if sign == 1 and len(added) > len(histogram):  # add the smaller histogram into the larger
+            histogram, added, step = added, histogram, 1
+            setattr(tally, name, histogram)
+        for slot, n in added.items():
+            if total := histogram.get(slot, 0) + step * n:
+                histogram[slot] = total
             else:
-                q = sa.select(*slots, sa.func.sum(table.c.n)).where(*where).group_by(*slots)
-            # Hundreds of thousands of rows for the micro-grids of a year, as the primary key orders them
-            # when its index is read: the group and its histogram are looked up once per run of rows of
-            # one key and measure (any order is still counted right, only slower).
-            last: tuple[Any, str] | None = None
-            histogram: dict[int, int] = {}
-            for k, measure, slot, n in conn.execute(q):
-                if (k, measure) != last:
-                    last = (k, measure)
-                    tally = out.get(key_of := _key(group, k))
-                    if tally is None:
-                        tally = out[key_of] = Tally()
-                    histogram = tally.accept if measure == "accept" else tally.close
-                if total := histogram.get(slot, 0) + sign * n:
-                    histogram[slot] = total
-                else:
-                    histogram.pop(slot, None)
+                histogram.pop(slot, None)
+
+
+def _packed(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """All of a group's values of an integer column in one field: PostgreSQL's array, SQLite's text list
+    (both aggregates of one query see the group's rows in the same order, so two such lists pair up)."""
+    if conn.dialect.name == "postgresql":
+        return sa.func.array_agg(column)
+    return sa.func.group_concat(column)
+
+
+def _unpack(conn: Connection) -> Callable[[Any], Iterable[int]]:
+    if conn.dialect.name == "postgresql":
+        return _same_list
+    return _split_ints
+
+
+def _same_list(values: list[int]) -> list[int]:
+    return values
+
+
+def _split_ints(text: str) -> Iterable[int]:
+    return map(int, text.split(","))
 
 
 def _raw(
@@ -362,27 +420,35 @@ def _overdue(
 
 
 def quantile(histogram: Mapping[int, int], measure: str, q: float) -> float | None:
-    """The q-quantile in hours, every duration taken at the middle of its slot (so exact to half a slot).
+    """The q-quantile in hours (see ``quantiles``)."""
+    return quantiles(histogram, measure, (q,))[0]
+
+
+def quantiles(histogram: Mapping[int, int], measure: str, qs: Sequence[float]) -> list[float | None]:
+    """The ``qs``-quantiles in hours, every duration taken at the middle of its slot (so exact to half a
+    slot), read in one pass over the sorted slots.
 
     The same interpolation as ``statistics.quantiles(method='inclusive')``, which the raw-case reference
-    uses on the exact durations.
+    uses on the exact durations: the value between the j-th and (j+1)-th durations, ``delta`` hundredths
+    of the way.
     """
     m = sum(histogram.values())
     if m == 0:
-        return None
+        return [None] * len(qs)
+    cuts = [divmod(int(q * 100) * (m - 1), 100) if m > 1 else (0, 0) for q in qs]
+    ranks = sorted({r for j, delta in cuts for r in ((j, j + 1) if delta else (j,))})
     width = SLOT_SECONDS[measure] / 3600
-    ordered = sorted(histogram.items())
-
-    def nth(k: int) -> float:
-        seen = 0
-        for s, n in ordered:
-            seen += n
-            if k < seen:
-                return (s + 0.5) * width
-        raise IndexError(k)
-
+    at: dict[int, float] = {}  # rank (0-based, in duration order) -> its slot's middle, in hours
+    wanted = iter(ranks)
+    rank = next(wanted)
+    seen = 0
+    for slot, n in sorted(histogram.items()):
+        seen += n
+        while rank < seen:
+            at[rank] = (slot + 0.5) * width
+            rank = next(wanted, m)
+        if rank >= m:
+            break
     if m == 1:
-        return round(nth(0), 2)
-    n, i = 100, int(q * 100)
-    j, delta = divmod(i * (m - 1), n)
-    return round((nth(j) * (n - delta) + nth(j + 1) * delta) / n, 2)
+        return [round(at[0], 2) for _ in qs]
+    return [round((at[j] * (100 - delta) + at.get(j + 1, 0.0) * delta) / 100, 2) for j, delta in cuts]
