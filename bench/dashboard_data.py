@@ -145,8 +145,7 @@ def _copy_to_pg(like: Path, url: str, runs: str) -> None:
     """COPY each table from the SQLite file, as CSV made by the ``sqlite3`` shell (both ends in C).
 
     The shell writes NULL as an empty field and '' as a quoted empty one, which is exactly how
-    PostgreSQL's CSV COPY tells them apart; REAL columns go through ``quote()``, which prints every digit
-    a double needs (the shell's own format keeps 15).
+    PostgreSQL's CSV COPY tells them apart; REAL values go through ``quote()`` (``_shell_value``).
     """
     import psycopg
 
@@ -161,15 +160,17 @@ def _copy_to_pg(like: Path, url: str, runs: str) -> None:
         for table in COPIED:
             names = ", ".join(f'"{name}"' for name, _type in columns[table])
             values = ", ".join(_shell_value(name, kind) for name, kind in columns[table])
-            shell = subprocess.Popen(
-                ["sqlite3", "-readonly", "-csv", str(like), f"SELECT {values} FROM {table}"],
-                stdout=subprocess.PIPE,
-            )
-            assert shell.stdout is not None
-            with pg.cursor().copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            # No ~/.sqliterc (-init /dev/null): a header or another null text there would change the CSV.
+            command = ["sqlite3", "-init", "/dev/null", "-batch", "-bail", "-readonly", "-csv", "-noheader"]
+            command += ["-nullvalue", "", str(like), f"SELECT {values} FROM {table}"]
+            with (
+                subprocess.Popen(command, stdout=subprocess.PIPE) as shell,
+                pg.cursor().copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy,
+            ):
+                assert shell.stdout is not None
                 while chunk := shell.stdout.read(1 << 20):
                     copy.write(chunk)
-            if shell.wait() != 0:
+            if shell.returncode != 0:
                 raise SystemExit(f"sqlite3 could not read {table} from {like}")
         for table in ("cases", "case_events"):
             pg.execute(
@@ -184,10 +185,11 @@ def _copy_to_pg(like: Path, url: str, runs: str) -> None:
 
 
 def _shell_value(name: str, kind: str) -> str:
-    """A column as the shell should print it: REAL with all its digits, NULL still NULL."""
-    if kind.upper() in ("FLOAT", "REAL"):
-        return f'iif("{name}" IS NULL, NULL, quote("{name}"))'
-    return f'"{name}"'
+    """A column as the shell should print it: a REAL value with all its digits (``quote()``; the shell's
+    own format keeps 15), anything else as it is. Only a column of REAL or NUMERIC affinity can hold one."""
+    if any(word in kind.upper() for word in ("INT", "CHAR", "CLOB", "TEXT", "BLOB")):
+        return f'"{name}"'
+    return f'iif(typeof("{name}") = \'real\', quote("{name}"), "{name}")'
 
 
 def main() -> None:

@@ -10,13 +10,14 @@ clock and comes from the index on (status, due).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from civicgrid.adapters.db.rollup_model import (
@@ -295,11 +296,11 @@ def _add_histograms(
         # Every key column from the bucket to the measure, in the primary key's order: SQLite streams the
         # groups from the index. The other dimensions follow from the finest, so these are the key's
         # groups (two for a micro-grid a new map moved: both add into its histogram).
-        order = [table.c.bucket, *(table.c[d] for d in DIMENSIONS)]
+        key_columns = [table.c.bucket, *(table.c[d] for d in DIMENSIONS), table.c.measure]
         q = (
-            sa.select(key, table.c.measure, _packed(conn, table.c.slot), _packed(conn, table.c.n))
+            sa.select(key, table.c.measure, _pairs(conn, table.c.slot, table.c.n))
             .where(*where)
-            .group_by(*order, table.c.measure)
+            .group_by(*key_columns)
         )
     else:
         summed = (
@@ -308,48 +309,47 @@ def _add_histograms(
             .group_by(key, table.c.measure, table.c.slot)
             .subquery()
         )
-        q = sa.select(
-            summed.c.k, summed.c.measure, _packed(conn, summed.c.slot), _packed(conn, summed.c.n)
-        ).group_by(summed.c.k, summed.c.measure)
+        q = sa.select(summed.c.k, summed.c.measure, _pairs(conn, summed.c.slot, summed.c.n)).group_by(
+            summed.c.k, summed.c.measure
+        )
     unpack = _unpack(conn)
-    for k, measure, slots, counts in conn.execute(q):
+    for k, measure, pairs in conn.execute(q):
         tally = out.get(key_of := _key(group, k))
         if tally is None:
             tally = out[key_of] = Tally()
         name = "accept" if measure == "accept" else "close"
         histogram: dict[int, int] = getattr(tally, name)
-        added = dict(zip(unpack(slots), unpack(counts), strict=True))
-        step = sign
+        added = unpack(pairs)
         if sign == 1 and len(added) > len(histogram):  # add the smaller histogram into the larger
-            histogram, added, step = added, histogram, 1
+            histogram, added = added, histogram
             setattr(tally, name, histogram)
         for slot, n in added.items():
-            if total := histogram.get(slot, 0) + step * n:
+            if total := histogram.get(slot, 0) + sign * n:
                 histogram[slot] = total
             else:
                 histogram.pop(slot, None)
 
 
-def _packed(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """All of a group's values of an integer column in one field: PostgreSQL's array, SQLite's text list
-    (both aggregates of one query see the group's rows in the same order, so two such lists pair up)."""
+def _pairs(conn: Connection, slot: sa.ColumnElement[Any], n: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A group's (slot, count) pairs in one field: PostgreSQL's array of pairs, SQLite's text
+    "slot,n,slot,n,..." (one aggregate, so no pair depends on two aggregates seeing rows in one order)."""
     if conn.dialect.name == "postgresql":
-        return sa.func.array_agg(column)
-    return sa.func.group_concat(column)
+        return sa.func.array_agg(postgresql.array([slot, n]))
+    return sa.func.group_concat(sa.cast(slot, sa.Text) + "," + sa.cast(n, sa.Text))
 
 
-def _unpack(conn: Connection) -> Callable[[Any], Iterable[int]]:
-    if conn.dialect.name == "postgresql":
-        return _same_list
-    return _split_ints
+def _unpack(conn: Connection) -> Callable[[Any], dict[int, int]]:
+    """The decoder of ``_pairs``' field: slot -> count."""
+    return _pg_pairs if conn.dialect.name == "postgresql" else _text_pairs
 
 
-def _same_list(values: list[int]) -> list[int]:
-    return values
+def _pg_pairs(pairs: list[list[int]]) -> dict[int, int]:
+    return dict(pairs)  # type: ignore[arg-type]  # [slot, n] lists
 
 
-def _split_ints(text: str) -> Iterable[int]:
-    return map(int, text.split(","))
+def _text_pairs(text: str) -> dict[int, int]:
+    numbers = map(int, text.split(","))
+    return dict(zip(numbers, numbers, strict=False))  # the same iterator twice: slot, then its count
 
 
 def _raw(
@@ -419,36 +419,34 @@ def _overdue(
             out.setdefault(_key(group, k), Tally()).overdue += int(n)
 
 
-def quantile(histogram: Mapping[int, int], measure: str, q: float) -> float | None:
-    """The q-quantile in hours (see ``quantiles``)."""
-    return quantiles(histogram, measure, (q,))[0]
-
-
 def quantiles(histogram: Mapping[int, int], measure: str, qs: Sequence[float]) -> list[float | None]:
-    """The ``qs``-quantiles in hours, every duration taken at the middle of its slot (so exact to half a
-    slot), read in one pass over the sorted slots.
+    """The ``qs``-quantiles (each 0 <= q < 1) in hours, every duration taken at the middle of its slot (so
+    exact to half a slot), read in one pass over the sorted slots.
 
     The same interpolation as ``statistics.quantiles(method='inclusive')``, which the raw-case reference
     uses on the exact durations: the value between the j-th and (j+1)-th durations, ``delta`` hundredths
     of the way.
     """
+    if not all(0 <= q < 1 for q in qs):
+        raise ValueError(f"quantiles are taken at 0 <= q < 1, not {qs}")
     m = sum(histogram.values())
-    if m == 0:
+    if m == 0 or not qs:
         return [None] * len(qs)
     cuts = [divmod(int(q * 100) * (m - 1), 100) if m > 1 else (0, 0) for q in qs]
-    ranks = sorted({r for j, delta in cuts for r in ((j, j + 1) if delta else (j,))})
+    wanted = iter(sorted({r for j, delta in cuts for r in ((j, j + 1) if delta else (j,))}))
     width = SLOT_SECONDS[measure] / 3600
     at: dict[int, float] = {}  # rank (0-based, in duration order) -> its slot's middle, in hours
-    wanted = iter(ranks)
-    rank = next(wanted)
+    rank: int | None = next(wanted)
     seen = 0
     for slot, n in sorted(histogram.items()):
         seen += n
-        while rank < seen:
+        while rank is not None and rank < seen:
             at[rank] = (slot + 0.5) * width
-            rank = next(wanted, m)
-        if rank >= m:
+            rank = next(wanted, None)
+        if rank is None:
             break
     if m == 1:
         return [round(at[0], 2) for _ in qs]
-    return [round((at[j] * (100 - delta) + at.get(j + 1, 0.0) * delta) / 100, 2) for j, delta in cuts]
+    return [
+        round((at[j] * (100 - delta) + (at[j + 1] * delta if delta else 0.0)) / 100, 2) for j, delta in cuts
+    ]
