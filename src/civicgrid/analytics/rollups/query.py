@@ -288,8 +288,8 @@ def _add_histograms(
     """Add the histogram rows selected by ``where`` to each group's, ``sign`` times.
 
     Hundreds of thousands of slot rows for the micro-grids of a year: the database packs each group's
-    slots and counts of a measure into one row (two lists in the same order), so Python handles one row
-    per histogram, not one per slot. A plain read groups by the key in its stored order (no sorting);
+    (slot, count) pairs of a measure into one field (``_pairs``), so Python handles one row per
+    histogram, not one per slot. A plain read groups by the key in its stored order (no sorting);
     otherwise the slots are summed first, then packed.
     """
     if plain:
