@@ -107,3 +107,54 @@ def test_a_micro_grid_filed_under_two_grids_in_one_bucket_is_counted_whole(db_ur
             }
     finally:
         app.close()
+
+
+def test_the_check_goes_a_month_at_a_time_and_still_sees_every_stored_row(db_url: str) -> None:
+    app = district_app(db_url)
+    try:
+        simulate_history(app=app, spec=SimulationSpec(cases=300, days=400, seed=8, end=END), workers=1)
+        blank = ", ".join(["''"] * 9)  # the nine dimensions, none of them
+        counts = ", ".join(["1"] * 12)
+        with app.engine.begin() as conn:
+            assert rollups.check(conn).ok
+            # One change of each kind a month at a time could miss: a year row, a row three years before
+            # the first case, a month row whose bucket is no month's first day, a cube nobody knows, and
+            # a duration slot that went missing.
+            conn.exec_driver_sql(
+                "UPDATE case_rollups SET closed = closed + 1"
+                " WHERE cube = 'area' AND grain = 'y' AND bucket = '2025-01-01'"
+            )
+            for cube, grain, bucket in (
+                ("full", "d", "2022-03-05"),
+                ("community", "m", "2026-03-15"),
+                ("bogus", "d", "2026-03-01"),
+            ):
+                conn.exec_driver_sql(
+                    f"INSERT INTO case_rollups VALUES ('{cube}', '{grain}', '{bucket}', {blank}, {counts})"
+                )
+            slot = conn.exec_driver_sql(
+                "SELECT cube, grain, bucket, measure, slot FROM case_rollup_hours"
+                " WHERE cube = 'kind' AND grain = 'm' ORDER BY bucket, slot LIMIT 1"
+            ).one()
+            conn.exec_driver_sql(
+                "DELETE FROM case_rollup_hours WHERE cube = 'kind' AND grain = 'm'"
+                f" AND bucket = '{slot.bucket}' AND measure = '{slot.measure}' AND slot = {slot.slot}"
+            )
+        with app.engine.connect() as conn, conn.begin():
+            report = rollups.check(conn)
+        found = {(d["table"], d["cube"], d["grain"], d["bucket"][:7]) for d in report.differences}
+        planted = {
+            ("case_rollups", "area", "y", "2025-01"),
+            ("case_rollups", "full", "d", "2022-03"),
+            ("case_rollups", "community", "m", "2026-03"),
+            ("case_rollups", "bogus", "d", "2026-03"),
+            ("case_rollup_hours", "kind", "m", str(slot.bucket)[:7]),
+        }
+        assert found == planted
+        assert report.total_differences >= 5  # the missing slot may sit under several kind keys
+        missing = [d for d in report.differences if d["table"] == "case_rollup_hours"]
+        assert all(d["stored"] is None and d["expected"]["n"] > 0 for d in missing)
+        phantom = [d for d in report.differences if d["cube"] == "full"]
+        assert phantom[0]["stored"]["submitted"] == 1 and phantom[0]["expected"] is None
+    finally:
+        app.close()

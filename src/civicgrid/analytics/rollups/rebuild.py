@@ -1,14 +1,17 @@
 """Rollups from raw cases: ``rebuild`` replaces them, ``check`` compares them with a fresh recomputation.
 
-The finest cube (``full``, per local day) is computed in Python from each case row with the very function
-the case repository maintains them with, one local day of cases at a time (memory stays bounded at any
-size); every coarser cube and grain is then summed from it in SQL, which is exact (integer sums).
+Both go one local month of cases at a time, so what they hold at once is a month's worth at any size of
+history. The finest cube (``full``, per local day) is computed in Python from each case row with the very
+function the case repository maintains them with, one local day at a time; every coarser cube's days and
+months are summed from it in SQL, which is exact (integer sums), and a year's rows from the partial sums
+of its months once its last month is done. ``check`` compares each month's recount with the stored rows
+of that month (each year's with the year's) and then lets it go.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,6 +25,7 @@ from civicgrid.adapters.db.rollup_model import (
     DAY,
     MONTH,
     ROW_COLUMNS,
+    YEAR,
     contribution,
     driver_time,
     rollup_zone,
@@ -34,6 +38,41 @@ Progress = Callable[[int, int], None]  # (cases done, cases in all)
 _HOURS_KEY = (*KEY, "measure", "slot")
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """One of the two rollup tables as the recount sees it: its key, its values, and its "any cases" value."""
+
+    extra: tuple[str, ...]  # key columns after KEY
+    values: tuple[str, ...]
+    nonzero: str  # a stored row where this is 0 holds no case: as good as no row
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (*KEY, *self.extra)
+
+
+_ROWS = _Kind((), COUNTS, "submitted")
+_HOURS = _Kind(("measure", "slot"), ("n",), "n")
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Where a recount writes: a table for the counts and one for the duration histograms."""
+
+    rows: sa.Table
+    hours: sa.Table
+
+    def each(self) -> Iterator[tuple[sa.Table, _Kind]]:
+        yield self.rows, _ROWS
+        yield self.hours, _HOURS
+
+
+_STORED = _Tables(case_rollups, case_rollup_hours)
+# The (cube, grain) pairs a month's days give directly (the full cube's days are the recount itself).
+_SUMMED = [(c, g) for c in CUBES for g in c.grains if g != YEAR and (c.name, g) != ("full", DAY)]
+_YEARLY = [c for c in CUBES if YEAR in c.grains]
+
+
 def rebuild(conn: Connection, *, progress: Progress | None = None, zone: ZoneInfo | None = None) -> int:
     """Recompute every rollup from the raw cases, replacing the stored ones; returns the cases counted.
 
@@ -42,7 +81,7 @@ def rebuild(conn: Connection, *, progress: Progress | None = None, zone: ZoneInf
     """
     conn.execute(sa.delete(case_rollup_hours))
     conn.execute(sa.delete(case_rollups))
-    return _fill(conn, case_rollups, case_rollup_hours, progress, zone or rollup_zone())
+    return _recount(conn, _STORED, zone or rollup_zone(), progress)
 
 
 @dataclass(frozen=True)
@@ -75,76 +114,194 @@ class CheckReport:
 def check(
     conn: Connection, *, progress: Progress | None = None, zone: ZoneInfo | None = None, limit: int = 100
 ) -> CheckReport:
-    """Recompute the rollups from raw cases into temporary tables and list where the stored ones differ.
+    """Recompute the rollups from raw cases, a month at a time, and list where the stored ones differ.
 
-    Use a connection that sees one snapshot (SQLite: one read transaction; PostgreSQL: REPEATABLE READ),
-    or cases changed while it runs show up as differences.
+    Every stored row is compared: those of each month (and year) with its recount, and rows of no known
+    cube or grain are differences by themselves. Use a connection that sees one snapshot (SQLite: one read
+    transaction; PostgreSQL: REPEATABLE READ), or cases changed while it runs show up as differences.
     """
     temp = sa.MetaData()
-    rows_t, hours_t = (_temporary(temp, f"check_{t.name}", t) for t in (case_rollups, case_rollup_hours))
+    recount = _Tables(*(_temporary(temp, f"check_{t.name}", t) for t in (case_rollups, case_rollup_hours)))
     temp.create_all(conn)
+    found = _Differences(limit)
+
+    def month_done(first: date, after: date) -> None:
+        for cube, grain in _SUMMED + [(c, DAY) for c in CUBES if c.name == "full"]:
+            found.compare(conn, recount, _in(cube.name, grain, first, after))
+        _clear(conn, recount)
+
+    def year_done(first: date, after: date) -> None:
+        for cube in _YEARLY:
+            found.compare(conn, recount, _in(cube.name, YEAR, first, after))
+        _clear(conn, recount)
+
     try:
-        counted = _fill(conn, rows_t, hours_t, progress, zone or rollup_zone())
-        found_rows, n_rows = _compare(conn, case_rollups, rows_t, KEY, COUNTS, "submitted", limit)
-        found_hours, n_hours = _compare(conn, case_rollup_hours, hours_t, _HOURS_KEY, ("n",), "n", limit)
-        stored_rows = conn.execute(sa.select(sa.func.count()).select_from(case_rollups)).scalar_one()
-        stored_hours = conn.execute(sa.select(sa.func.count()).select_from(case_rollup_hours)).scalar_one()
+        zone = zone or rollup_zone()
+        counted = _recount(
+            conn, recount, zone, progress, stored=True, month_done=month_done, year_done=year_done
+        )
+        known = [(c.name, g) for c in CUBES for g in c.grains]
+        found.compare(
+            conn,
+            recount,
+            lambda t: sa.not_(sa.or_(*(sa.and_(t.c.cube == c, t.c.grain == g) for c, g in known))),
+        )
+        stored_rows, stored_hours = (
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t, _ in _STORED.each()
+        )
     finally:
         temp.drop_all(conn)
-    differences = (found_rows + found_hours)[:limit]
     return CheckReport(
         cases=counted,
         rows=int(stored_rows),
         hour_rows=int(stored_hours),
-        differences=differences,
-        total_differences=n_rows + n_hours,
+        differences=found.listed,
+        total_differences=found.total,
     )
 
 
-def _temporary(metadata: sa.MetaData, name: str, like: sa.Table) -> sa.Table:
-    columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in like.c]
-    return sa.Table(name, metadata, *columns, prefixes=["TEMPORARY"])
+Where = Callable[[sa.Table], sa.ColumnElement[bool]]
 
 
-def _compare(
-    conn: Connection,
-    stored: sa.Table,
-    expected: sa.Table,
-    key: tuple[str, ...],
-    values: tuple[str, ...],
-    nonzero: str,
-    limit: int,
-) -> tuple[list[dict[str, Any]], int]:
-    cols = (*key, *values)
-    # A stored row whose count fell to zero is as good as no row.
-    have = sa.select(*(stored.c[c] for c in cols)).where(stored.c[nonzero] != 0)
-    want = sa.select(*(expected.c[c] for c in cols))
-    extra = conn.execute(sa.except_(have, want)).all()
-    missing = conn.execute(sa.except_(want, have)).all()
-    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for side, found in (("stored", extra), ("expected", missing)):
-        for r in found:
-            k = tuple(r[: len(key)])
-            entry = by_key.setdefault(
-                k, {"table": stored.name, **_key_dict(key, k), "stored": None, "expected": None}
-            )
-            entry[side] = dict(zip(values, r[len(key) :], strict=True))
-    return list(by_key.values())[:limit], len(by_key)
+def _in(cube: str, grain: str, first: date, after: date) -> Where:
+    """The rows of one cube and grain whose bucket lies in [first, after)."""
+    return lambda t: sa.and_(t.c.cube == cube, t.c.grain == grain, t.c.bucket >= first, t.c.bucket < after)
+
+
+class _Differences:
+    """Differences between stored rows and a recount, counted in full and listed up to a limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.listed: list[dict[str, Any]] = []
+        self.total = 0
+
+    def compare(self, conn: Connection, recount: _Tables, where: Where) -> None:
+        for (stored, kind), (expected, _) in zip(_STORED.each(), recount.each(), strict=True):
+            cols = (*kind.key, *kind.values)
+            have = sa.select(*(stored.c[c] for c in cols)).where(where(stored), stored.c[kind.nonzero] != 0)
+            want = sa.select(*(expected.c[c] for c in cols)).where(where(expected))
+            by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for side, query in (("stored", sa.except_(have, want)), ("expected", sa.except_(want, have))):
+                for r in conn.execute(query):
+                    k = tuple(r[: len(kind.key)])
+                    entry = by_key.setdefault(
+                        k, {"table": stored.name, **_key_dict(kind.key, k), "stored": None, "expected": None}
+                    )
+                    entry[side] = dict(zip(kind.values, r[len(kind.key) :], strict=True))
+            self.total += len(by_key)
+            self.listed.extend(list(by_key.values())[: self.limit - len(self.listed)])
 
 
 def _key_dict(names: tuple[str, ...], k: tuple[Any, ...]) -> dict[str, Any]:
     return {n: (v.isoformat() if isinstance(v, date) else v) for n, v in zip(names, k, strict=True)}
 
 
-def _fill(
-    conn: Connection, rows_t: sa.Table, hours_t: sa.Table, progress: Progress | None, zone: ZoneInfo
+def _temporary(metadata: sa.MetaData, name: str, like: sa.Table, *, keyed: bool = True) -> sa.Table:
+    columns = [
+        sa.Column(c.name, c.type, primary_key=keyed and c.primary_key, nullable=c.nullable) for c in like.c
+    ]
+    return sa.Table(name, metadata, *columns, prefixes=["TEMPORARY"])
+
+
+def _clear(conn: Connection, tables: _Tables) -> None:
+    for table, _ in tables.each():
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"TRUNCATE {table.name}")  # DELETE would leave the month's dead rows behind
+        else:
+            conn.execute(sa.delete(table))
+
+
+def _recount(
+    conn: Connection,
+    into: _Tables,
+    zone: ZoneInfo,
+    progress: Progress | None,
+    *,
+    stored: bool = False,
+    month_done: Callable[[date, date], None] | None = None,
+    year_done: Callable[[date, date], None] | None = None,
 ) -> int:
+    """Count the cases into ``into`` a local month at a time; returns the cases counted.
+
+    ``month_done(first, after)`` runs once a month's day and month rows are in (and may clear them),
+    ``year_done`` once a year's rows are. The months run from the first to the last case, or with
+    ``stored`` to the first and last bucket of the stored rollups if those lie further out.
+    """
     total = int(conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar_one())
     done = 0
-    if progress:
-        progress(0, total)
-    first = sa.select(sa.func.min(cases.c.submitted_at))
-    start: datetime | None = conn.execute(first).scalar()
+
+    def counted(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
+    counted(0)
+    # A year's rows are summed from its months' partial sums (in keyless tables) when its last month is done.
+    temp = sa.MetaData()
+    partial = _Tables(
+        *(_temporary(temp, f"year_{t.name}", t, keyed=False) for t in (case_rollups, case_rollup_hours))
+    )
+    temp.create_all(conn)
+    try:
+        months = _months(conn, zone, stored=stored)
+        for i, first in enumerate(months):
+            after = _next_month(first)
+            _count_days(conn, into, zone, first, after, counted)
+            for cube, grain in _SUMMED:
+                _sum_days(conn, into, into, cube.name, cube.dims, grain, first, after)
+            for cube in _YEARLY:
+                _sum_days(conn, into, partial, cube.name, cube.dims, YEAR, first, after)
+            if month_done:
+                month_done(first, after)
+            if i == len(months) - 1 or after.year != first.year:
+                _add_up(conn, partial, into)
+                _clear(conn, partial)
+                if year_done:
+                    year_done(first.replace(month=1), date(first.year + 1, 1, 1))
+    finally:
+        temp.drop_all(conn)
+    return done
+
+
+def _months(conn: Connection, zone: ZoneInfo, *, stored: bool) -> list[date]:
+    """The first days of every local month from the earliest to the latest case (or stored bucket)."""
+    days: list[date] = []
+    span = conn.execute(sa.select(sa.func.min(cases.c.submitted_at), sa.func.max(cases.c.submitted_at))).one()
+    days += [moment.astimezone(zone).date() for moment in span if moment is not None]
+    if stored:
+        for table, _ in _STORED.each():
+            for cube in CUBES:
+                for grain in cube.grains:
+                    where = sa.and_(table.c.cube == cube.name, table.c.grain == grain)
+                    for edge in (sa.func.min, sa.func.max):
+                        day = conn.execute(sa.select(edge(table.c.bucket)).where(where)).scalar()
+                        days += [day] if day is not None else []
+    if not days:
+        return []
+    month, last = min(days).replace(day=1), max(days)
+    months = []
+    while month <= last:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def _count_days(
+    conn: Connection, into: _Tables, zone: ZoneInfo, first: date, after: date, counted: Callable[[int], None]
+) -> None:
+    """The full cube's rows of the local days in [first, after) from the raw cases; ``counted`` each day."""
+    earliest = sa.select(sa.func.min(cases.c.submitted_at))
+    end = datetime.combine(after, time(), tzinfo=zone)
+    lo = datetime.combine(first, time(), tzinfo=zone)
+    start: datetime | None = conn.execute(
+        earliest.where(cases.c.submitted_at >= lo, cases.c.submitted_at < end)
+    ).scalar()
     while start is not None:
         day = start.astimezone(zone).date()
         lo = datetime.combine(day, time(), tzinfo=zone)
@@ -154,18 +311,11 @@ def _fill(
         window = conn.exec_driver_sql(
             _window_sql(conn), (driver_time(conn.dialect.name, lo), driver_time(conn.dialect.name, hi))
         )
-        done += _store_day(conn, rows_t, hours_t, window, zone)
-        if progress:
-            progress(done, total)
-        start = conn.execute(first.where(cases.c.submitted_at >= hi)).scalar()
-    for cube in CUBES:
-        for grain in cube.grains:
-            if cube.name != "full" or grain != DAY:
-                _sum_from_full(conn, rows_t, hours_t, cube.name, cube.dims, grain)
-    return done
+        counted(_store_day(conn, into, window, zone))
+        start = conn.execute(earliest.where(cases.c.submitted_at >= hi, cases.c.submitted_at < end)).scalar()
 
 
-def _store_day(conn: Connection, rows_t: sa.Table, hours_t: sa.Table, window: Any, zone: ZoneInfo) -> int:
+def _store_day(conn: Connection, into: _Tables, window: Any, zone: ZoneInfo) -> int:
     acc: dict[tuple[Any, ...], list[int]] = {}
     hours: defaultdict[tuple[Any, ...], int] = defaultdict(int)
     n = 0
@@ -185,12 +335,12 @@ def _store_day(conn: Connection, rows_t: sa.Table, hours_t: sa.Table, window: An
     day_value = (lambda d: d) if conn.dialect.name == "postgresql" else date.isoformat
     if acc:
         conn.exec_driver_sql(
-            _insert_sql(conn, rows_t, (*KEY, *COUNTS)),
+            _insert_sql(conn, into.rows, (*KEY, *COUNTS)),
             [(*k[:2], day_value(k[2]), *k[3:], *v) for k, v in acc.items()],
         )
     if hours:
         conn.exec_driver_sql(
-            _insert_sql(conn, hours_t, (*_HOURS_KEY, "n")),
+            _insert_sql(conn, into.hours, (*_HOURS_KEY, "n")),
             [(*k[:2], day_value(k[2]), *k[3:], v) for k, v in hours.items()],
         )
     return n
@@ -221,10 +371,18 @@ def bucket_of(conn: Connection, grain: str, day: Any) -> Any:
     return sa.func.date(day, f"start of {unit}")
 
 
-def _sum_from_full(
-    conn: Connection, rows_t: sa.Table, hours_t: sa.Table, cube: str, dims: frozenset[str], grain: str
+def _sum_days(
+    conn: Connection,
+    source: _Tables,
+    into: _Tables,
+    cube: str,
+    dims: frozenset[str],
+    grain: str,
+    first: date,
+    after: date,
 ) -> None:
-    for table, extra, values in ((rows_t, (), COUNTS), (hours_t, ("measure", "slot"), ("n",))):
+    """One cube's rows at ``grain`` summed from the full cube's days in [first, after)."""
+    for (table, kind), (target, _) in zip(source.each(), into.each(), strict=True):
         bucket = bucket_of(conn, grain, table.c.bucket)
         keep = [table.c[d] for d in DIMENSIONS if d in dims]
         select = (
@@ -233,10 +391,20 @@ def _sum_from_full(
                 sa.literal(grain),
                 bucket,
                 *(table.c[d] if d in dims else sa.literal("") for d in DIMENSIONS),
-                *(table.c[e] for e in extra),
-                *(sa.func.sum(table.c[v]) for v in values),
+                *(table.c[e] for e in kind.extra),
+                *(sa.func.sum(table.c[v]) for v in kind.values),
             )
-            .where(table.c.cube == "full", table.c.grain == DAY)
-            .group_by(bucket, *keep, *(table.c[e] for e in extra))
+            .where(
+                table.c.cube == "full", table.c.grain == DAY, table.c.bucket >= first, table.c.bucket < after
+            )
+            .group_by(bucket, *keep, *(table.c[e] for e in kind.extra))
         )
-        conn.execute(sa.insert(table).from_select([*KEY, *extra, *values], select))
+        conn.execute(sa.insert(target).from_select([*kind.key, *kind.values], select))
+
+
+def _add_up(conn: Connection, partial: _Tables, into: _Tables) -> None:
+    """Rows summed from the partial sums of their key (a year's from its months')."""
+    for (table, kind), (target, _) in zip(partial.each(), into.each(), strict=True):
+        key = [table.c[c] for c in kind.key]
+        select = sa.select(*key, *(sa.func.sum(table.c[v]) for v in kind.values)).group_by(*key)
+        conn.execute(sa.insert(target).from_select([*kind.key, *kind.values], select))
