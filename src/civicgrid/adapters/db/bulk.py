@@ -128,7 +128,7 @@ class BulkWriter:
                 cur.executemany(self._insert_events, event_rows)
             finally:
                 cur.close()
-        rollups.flush(self.conn)
+        rollups.flush(self.conn, bulk=True)
 
     def finish(self) -> None:
         """Move PostgreSQL's id sequence past the ids chosen in advance (as ``add_many`` does)."""

@@ -8,7 +8,9 @@ deadlock; a batch of reports that share a day and area pays one upsert per row, 
 
 The upserts go to the driver's ``executemany`` as plain tuples: a new case moves ten rollup rows (five
 cubes, their grains) of 24 values each, and SQLAlchemy's per-row parameter handling cost more than the
-upserts themselves, inside the write lock that every other writer waits for (bench/intake.py).
+upserts themselves, inside the write lock that every other writer waits for (bench/intake.py). A bulk
+load's deltas (hundreds of thousands of rows) go to PostgreSQL by COPY into a temporary table and one
+set-based upsert from it: each row of an ``executemany`` is a round trip of its own there.
 """
 
 from __future__ import annotations
@@ -64,17 +66,16 @@ class RollupDelta:
             self.add(old, -1)
         self.add(new, 1)
 
-    def flush(self, conn: Connection) -> None:
-        """Apply the pending change and forget it."""
+    def flush(self, conn: Connection, *, bulk: bool = False) -> None:
+        """Apply the pending change and forget it (``bulk``: a big one, staged on PostgreSQL)."""
         rows = sorted((k, v) for k, v in self.rows.items() if any(v))
         hours = sorted((k, n) for k, n in self.hours.items() if n)
         self.rows.clear()
         self.hours.clear()
+        upsert = _staged_upsert if bulk and conn.dialect.name == "postgresql" else _upsert
         if rows:
             day = _day_encoder(conn)
-            conn.exec_driver_sql(
-                _upsert_sql(conn, "rows"), [(*k[:2], day(k[2]), *k[3:], *v) for k, v in rows]
-            )
+            upsert(conn, "rows", [(*k[:2], day(k[2]), *k[3:], *v) for k, v in rows])
             # A row whose cases all moved elsewhere (another department, a re-categorised case) goes away,
             # so the rollups hold exactly the rows a rebuild from raw cases would.
             emptied = [_params(KEY, k) for k, v in rows if v[0] < 0]  # 'submitted' fell
@@ -82,9 +83,7 @@ class RollupDelta:
                 conn.execute(_delete_empty(case_rollups, KEY, "submitted"), emptied)
         if hours:
             day = _day_encoder(conn)
-            conn.exec_driver_sql(
-                _upsert_sql(conn, "hours"), [(*k[:2], day(k[2]), *k[3:], n) for k, n in hours]
-            )
+            upsert(conn, "hours", [(*k[:2], day(k[2]), *k[3:], n) for k, n in hours])
             emptied = [_params(_HOURS_KEY, k) for k, n in hours if n < 0]
             if emptied:
                 conn.execute(_delete_empty(case_rollup_hours, _HOURS_KEY, "n"), emptied)
@@ -97,22 +96,54 @@ def _params(names: tuple[str, ...], key: RowKey) -> dict[str, Any]:
 _STATEMENTS: dict[tuple[str, str, str], str] = {}
 
 
+def _table(which: str) -> tuple[sa.Table, tuple[str, ...], tuple[str, ...]]:
+    return (case_rollups, KEY, COUNTS) if which == "rows" else (case_rollup_hours, _HOURS_KEY, ("n",))
+
+
+def _on_conflict(which: str) -> str:
+    table, key, values = _table(which)
+    added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in values)
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
+
+
+def _upsert(conn: Connection, which: str, params: list[tuple[Any, ...]]) -> None:
+    """One upsert per row, by the driver's ``executemany``."""
+    conn.exec_driver_sql(_upsert_sql(conn, which), params)
+
+
 def _upsert_sql(conn: Connection, which: str) -> str:
     """The upsert of one table in the driver's own parameter style (built once per dialect)."""
     dialect = conn.dialect
     found = _STATEMENTS.get((dialect.name, dialect.paramstyle, which))
     if found is None:
-        table, key, values = (
-            (case_rollups, KEY, COUNTS) if which == "rows" else (case_rollup_hours, _HOURS_KEY, ("n",))
-        )
+        table, key, values = _table(which)
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         columns = (*key, *values)
-        added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in values)
         found = _STATEMENTS[(dialect.name, dialect.paramstyle, which)] = (
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
+            + _on_conflict(which)
         )
     return found
+
+
+def _staged_upsert(conn: Connection, which: str, params: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: the rows by COPY into a temporary table, then one upsert of all of them, in key order
+    (as the row-by-row upsert goes: two writers lock shared rows in the same order). The rows' keys are
+    unique (one per delta key), as ``ON CONFLICT DO UPDATE`` requires of one statement."""
+    table, key, values = _table(which)
+    stage, columns, order = f"{table.name}_stage", ", ".join((*key, *values)), ", ".join(key)
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cur:
+        # Kept for the session, emptied at each commit; a column-for-column copy without the key.
+        cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {table.name}) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        cur.execute(
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage} ORDER BY {order} "
+            + _on_conflict(which)
+        )
+        cur.execute(f"TRUNCATE {stage}")
 
 
 def _day_encoder(conn: Connection) -> Callable[[date], Any]:
