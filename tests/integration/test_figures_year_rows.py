@@ -117,15 +117,16 @@ def test_the_check_goes_a_month_at_a_time_and_still_sees_every_stored_row(db_url
         counts = ", ".join(["1"] * 12)
         with app.engine.begin() as conn:
             assert rollups.check(conn).ok
-            # One change of each kind a month at a time could miss: a year row, a row three years before
-            # the first case, a month row whose bucket is no month's first day, a cube nobody knows, and
-            # a duration slot that went missing.
+            # One change of each kind a month at a time could miss: a year row, rows three years before
+            # the first case and at the end of the calendar, a month row whose bucket is no month's first
+            # day, a cube nobody knows, and a duration slot that went missing.
             conn.exec_driver_sql(
                 "UPDATE case_rollups SET closed = closed + 1"
                 " WHERE cube = 'area' AND grain = 'y' AND bucket = '2025-01-01'"
             )
             for cube, grain, bucket in (
                 ("full", "d", "2022-03-05"),
+                ("org", "m", "9999-12-01"),
                 ("community", "m", "2026-03-15"),
                 ("bogus", "d", "2026-03-01"),
             ):
@@ -146,15 +147,28 @@ def test_the_check_goes_a_month_at_a_time_and_still_sees_every_stored_row(db_url
         planted = {
             ("case_rollups", "area", "y", "2025-01"),
             ("case_rollups", "full", "d", "2022-03"),
+            ("case_rollups", "org", "m", "9999-12"),
             ("case_rollups", "community", "m", "2026-03"),
             ("case_rollups", "bogus", "d", "2026-03"),
             ("case_rollup_hours", "kind", "m", str(slot.bucket)[:7]),
         }
         assert found == planted
-        assert report.total_differences >= 5  # the missing slot may sit under several kind keys
+        assert report.total_differences >= 6  # the missing slot may sit under several kind keys
         missing = [d for d in report.differences if d["table"] == "case_rollup_hours"]
         assert all(d["stored"] is None and d["expected"]["n"] > 0 for d in missing)
         phantom = [d for d in report.differences if d["cube"] == "full"]
         assert phantom[0]["stored"]["submitted"] == 1 and phantom[0]["expected"] is None
+        # With no cases at all, every stored row is a difference.
+        with app.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM case_events")
+            conn.exec_driver_sql("DELETE FROM cases")
+            stored = sum(
+                conn.exec_driver_sql(f"SELECT count(*) FROM {table} WHERE {nonzero} != 0").scalar_one()
+                for table, nonzero in (("case_rollups", "submitted"), ("case_rollup_hours", "n"))
+            )
+        with app.engine.connect() as conn, conn.begin():
+            report = rollups.check(conn, limit=10)
+        assert report.cases == 0 and report.total_differences == stored > 1000
+        assert len(report.differences) == 10 and all(d["expected"] is None for d in report.differences)
     finally:
         app.close()

@@ -128,10 +128,12 @@ def _upsert_sql(conn: Connection, which: str) -> str:
 
 def _staged_upsert(conn: Connection, which: str, params: list[tuple[Any, ...]]) -> None:
     """PostgreSQL: the rows by COPY into a temporary table, then one upsert of all of them, in key order
-    (as the row-by-row upsert goes: two writers lock shared rows in the same order). The rows' keys are
+    as ``flush`` sorts it (text by code point: ``COLLATE "C"``, whatever the database's collation), so it
+    locks shared rows in the order the row-by-row upsert of any other writer does. The rows' keys are
     unique (one per delta key), as ``ON CONFLICT DO UPDATE`` requires of one statement."""
     table, key, values = _table(which)
-    stage, columns, order = f"{table.name}_stage", ", ".join((*key, *values)), ", ".join(key)
+    stage, columns = f"{table.name}_stage", ", ".join((*key, *values))
+    order = ", ".join(f'{k} COLLATE "C"' if isinstance(table.c[k].type, sa.String) else k for k in key)
     driver: Any = conn.connection.driver_connection
     with driver.cursor() as cur:
         # Kept for the session, emptied at each commit; a column-for-column copy without the key.

@@ -1,11 +1,12 @@
 """Rollups from raw cases: ``rebuild`` replaces them, ``check`` compares them with a fresh recomputation.
 
-Both go one local month of cases at a time, so what they hold at once is a month's worth at any size of
-history. The finest cube (``full``, per local day) is computed in Python from each case row with the very
-function the case repository maintains them with, one local day at a time; every coarser cube's days and
-months are summed from it in SQL, which is exact (integer sums), and a year's rows from the partial sums
-of its months once its last month is done. ``check`` compares each month's recount with the stored rows
-of that month (each year's with the year's) and then lets it go.
+Both go one local month of cases at a time, so their working tables hold a month's rows at any size of
+history (and the year's running sums of its months, far fewer). The finest cube (``full``, per local day)
+is computed in Python from each case row with the very function the case repository maintains them with,
+one local day at a time; every coarser cube's days and months are summed from it in SQL, which is exact
+(integer sums), and a year's rows from the partial sums of its months once its last month is done.
+``check`` compares each month's recount with the stored rows of that month (each year's with the year's)
+and then lets it go; stored rows outside the cases' months, or of no known cube, are differences as such.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def rebuild(conn: Connection, *, progress: Progress | None = None, zone: ZoneInf
     """
     conn.execute(sa.delete(case_rollup_hours))
     conn.execute(sa.delete(case_rollups))
-    return _recount(conn, _STORED, zone or rollup_zone(), progress)
+    zone = zone or rollup_zone()
+    return _recount(conn, _STORED, zone, progress, _months(conn, zone))
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,11 @@ def check(
 ) -> CheckReport:
     """Recompute the rollups from raw cases, a month at a time, and list where the stored ones differ.
 
-    Every stored row is compared: those of each month (and year) with its recount, and rows of no known
-    cube or grain are differences by themselves. Use a connection that sees one snapshot (SQLite: one read
-    transaction; PostgreSQL: REPEATABLE READ), or cases changed while it runs show up as differences.
+    Every stored row is compared: those of each month (and year) of cases with its recount; rows outside
+    those months, or of no known cube or grain, are differences by themselves. Use a connection that sees
+    one snapshot (SQLite: one read transaction; PostgreSQL: REPEATABLE READ), or cases changed while it
+    runs show up as differences. Its temporary tables are dropped when it returns; if it raises, rolling
+    the transaction back drops them.
     """
     temp = sa.MetaData()
     recount = _Tables(*(_temporary(temp, f"check_{t.name}", t) for t in (case_rollups, case_rollup_hours)))
@@ -135,22 +139,23 @@ def check(
             found.compare(conn, recount, _in(cube.name, YEAR, first, after))
         _clear(conn, recount)
 
-    try:
-        zone = zone or rollup_zone()
-        counted = _recount(
-            conn, recount, zone, progress, stored=True, month_done=month_done, year_done=year_done
-        )
-        known = [(c.name, g) for c in CUBES for g in c.grains]
-        found.compare(
-            conn,
-            recount,
-            lambda t: sa.not_(sa.or_(*(sa.and_(t.c.cube == c, t.c.grain == g) for c, g in known))),
-        )
-        stored_rows, stored_hours = (
-            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t, _ in _STORED.each()
-        )
-    finally:
-        temp.drop_all(conn)
+    zone = zone or rollup_zone()
+    months = _months(conn, zone)
+    counted = _recount(conn, recount, zone, progress, months, month_done=month_done, year_done=year_done)
+    # What no month of cases accounts for (the recount tables are empty now).
+    for cube in CUBES:
+        for grain in cube.grains:
+            found.compare(conn, recount, _outside(cube.name, grain, months))
+    known = [(c.name, g) for c in CUBES for g in c.grains]
+    found.compare(
+        conn,
+        recount,
+        lambda t: sa.not_(sa.or_(*(sa.and_(t.c.cube == c, t.c.grain == g) for c, g in known))),
+    )
+    stored_rows, stored_hours = (
+        conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t, _ in _STORED.each()
+    )
+    temp.drop_all(conn)
     return CheckReport(
         cases=counted,
         rows=int(stored_rows),
@@ -166,6 +171,18 @@ Where = Callable[[sa.Table], sa.ColumnElement[bool]]
 def _in(cube: str, grain: str, first: date, after: date) -> Where:
     """The rows of one cube and grain whose bucket lies in [first, after)."""
     return lambda t: sa.and_(t.c.cube == cube, t.c.grain == grain, t.c.bucket >= first, t.c.bucket < after)
+
+
+def _outside(cube: str, grain: str, months: list[date]) -> Where:
+    """The rows of one cube and grain whose bucket lies outside the months (their years, for year rows)."""
+    if not months:
+        return lambda t: sa.and_(t.c.cube == cube, t.c.grain == grain)
+    first, after = months[0], _next_month(months[-1])
+    if grain == YEAR:
+        first, after = first.replace(month=1), date(months[-1].year + 1, 1, 1)
+    return lambda t: sa.and_(
+        t.c.cube == cube, t.c.grain == grain, sa.or_(t.c.bucket < first, t.c.bucket >= after)
+    )
 
 
 class _Differences:
@@ -217,16 +234,15 @@ def _recount(
     into: _Tables,
     zone: ZoneInfo,
     progress: Progress | None,
+    months: list[date],
     *,
-    stored: bool = False,
     month_done: Callable[[date, date], None] | None = None,
     year_done: Callable[[date, date], None] | None = None,
 ) -> int:
-    """Count the cases into ``into`` a local month at a time; returns the cases counted.
+    """Count the cases of ``months`` (``_months``) into ``into``, a month at a time; returns the cases.
 
     ``month_done(first, after)`` runs once a month's day and month rows are in (and may clear them),
-    ``year_done`` once a year's rows are. The months run from the first to the last case, or with
-    ``stored`` to the first and last bucket of the stored rollups if those lie further out.
+    ``year_done`` once a year's rows are.
     """
     total = int(conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar_one())
     done = 0
@@ -244,43 +260,31 @@ def _recount(
         *(_temporary(temp, f"year_{t.name}", t, keyed=False) for t in (case_rollups, case_rollup_hours))
     )
     temp.create_all(conn)
-    try:
-        months = _months(conn, zone, stored=stored)
-        for i, first in enumerate(months):
-            after = _next_month(first)
-            _count_days(conn, into, zone, first, after, counted)
-            for cube, grain in _SUMMED:
-                _sum_days(conn, into, into, cube.name, cube.dims, grain, first, after)
-            for cube in _YEARLY:
-                _sum_days(conn, into, partial, cube.name, cube.dims, YEAR, first, after)
-            if month_done:
-                month_done(first, after)
-            if i == len(months) - 1 or after.year != first.year:
-                _add_up(conn, partial, into)
-                _clear(conn, partial)
-                if year_done:
-                    year_done(first.replace(month=1), date(first.year + 1, 1, 1))
-    finally:
-        temp.drop_all(conn)
+    for i, first in enumerate(months):
+        after = _next_month(first)
+        _count_days(conn, into, zone, first, after, counted)
+        for cube, grain in _SUMMED:
+            _sum_days(conn, into, into, cube.name, cube.dims, grain, first, after)
+        for cube in _YEARLY:
+            _sum_days(conn, into, partial, cube.name, cube.dims, YEAR, first, after)
+        if month_done:
+            month_done(first, after)
+        if i == len(months) - 1 or after.year != first.year:
+            _add_up(conn, partial, into)
+            _clear(conn, partial)
+            if year_done:
+                year_done(first.replace(month=1), date(first.year + 1, 1, 1))
+    temp.drop_all(conn)
     return done
 
 
-def _months(conn: Connection, zone: ZoneInfo, *, stored: bool) -> list[date]:
-    """The first days of every local month from the earliest to the latest case (or stored bucket)."""
-    days: list[date] = []
+def _months(conn: Connection, zone: ZoneInfo) -> list[date]:
+    """The first days of every local month from the earliest case's to the latest's."""
     span = conn.execute(sa.select(sa.func.min(cases.c.submitted_at), sa.func.max(cases.c.submitted_at))).one()
-    days += [moment.astimezone(zone).date() for moment in span if moment is not None]
-    if stored:
-        for table, _ in _STORED.each():
-            for cube in CUBES:
-                for grain in cube.grains:
-                    where = sa.and_(table.c.cube == cube.name, table.c.grain == grain)
-                    for edge in (sa.func.min, sa.func.max):
-                        day = conn.execute(sa.select(edge(table.c.bucket)).where(where)).scalar()
-                        days += [day] if day is not None else []
-    if not days:
+    if span[0] is None:
         return []
-    month, last = min(days).replace(day=1), max(days)
+    month, last = (moment.astimezone(zone).date() for moment in span)
+    month = month.replace(day=1)
     months = []
     while month <= last:
         months.append(month)
