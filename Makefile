@@ -1,5 +1,6 @@
 # civicgrid: `make demo` builds the demo district and serves it; `make test` runs the whole suite.
-# Both work on a fresh machine with only Python 3.11+; each creates .venv when missing and is safe to rerun.
+# Both work on a fresh machine with Python 3.11+ and npm (the chart library is built from npm at install time;
+# `make test` also installs Debian's chromium); each creates .venv when missing and is safe to rerun.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
@@ -10,7 +11,7 @@ VENDOR := src/civicgrid/entrypoints/web/static/vendor
 ASSETS := $(VENDOR)/echarts.min.js
 DEMO_DB ?= sqlite:///demo.db
 
-.PHONY: install assets demo test lint typecheck unit bench clean browser screenshots
+.PHONY: install assets demo test lint typecheck bench clean browser screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "civicgrid needs Python 3.11 or newer"; exit 1; }
