@@ -17,11 +17,15 @@ def file_report(browsing: Browsing, description: str, *, with_photo: bool = True
     """A resident on a phone files a report on /report; the case number and the tracking path shown."""
     page = browsing.page(phone=True)
     page.goto("/report")
+    # Sent before a kind is chosen, the page says so (and the browser's check of a hidden field does not
+    # silently swallow the tap).
+    page.fill("#f-description", description)
+    page.locator("#send").click()
+    expect(page.locator("#form-error")).to_have_text("请先选择问题类型。")
     page.fill("#cat-q", "井盖")
     page.locator("#cat-o-C0101").click()
     page.get_by_role("button", name="使用我的位置").click()
     expect(page.locator("#f-lon")).not_to_have_value("")  # the point is on the map
-    page.fill("#f-description", description)
     if with_photo:
         page.set_input_files("#f-photos", [photo()])
         page.wait_for_selector("#photo-list li")

@@ -50,6 +50,9 @@
   var search = $("#cat-q"), list = $("#cat-list"), none = $("#cat-none"), chosenBox = $("#cat-chosen");
   var options = [], active = -1;
   $("#cat-select-field").hidden = true;
+  /* A hidden required control would stop the submit with no word to the resident: the submit handler
+     below says what is missing instead. */
+  select.required = false;
 
   var terms = function (text) {
     var phrase = text.toLowerCase().trim().replace(/\s+/g, " ");
@@ -166,6 +169,7 @@
     $$(".questions").forEach(function (fs) {
       var on = !!cat && fs.getAttribute("data-category") === cat.c;
       fs.hidden = !on;
+      fs.disabled = !on; /* another kind's required questions must not block the submit */
     });
     $$(".cat-option", list).forEach(function (o) { o.classList.toggle("current", !!cat && o.getAttribute("data-code") === cat.c); });
     syncContact();
