@@ -427,3 +427,22 @@ def test_the_pending_filter_finds_only_cases_waiting_for_a_supervisor(civic: Civ
         "/api/v1/cases", params={"pending": "true"}, headers=civic.as_("supervisor")
     ).json()
     assert [c["number"] for c in rows["items"]] == [waiting]
+
+
+def test_the_callback_form_starts_as_reached_only_when_the_resident_can_be_reached(civic: Civic) -> None:
+    reachable = accepted(civic)
+    anonymous = report(civic, reporter_name=None, reporter_phone=None, anonymous=True)
+    act_api(civic, "operator", anonymous, "register")
+    act_api(civic, "operator", anonymous, "dispatch", org_code="chengguan", assignee_code="F0001")
+    act_api(civic, "worker", anonymous, "accept")
+    for number in (reachable, anonymous):
+        act_api(civic, "worker", number, "start")
+        act_api(civic, "worker", number, "report", note="已处理")
+        act_api(civic, "supervisor", number, "verify", ok=True)
+    sign_in(civic, "operator")
+    for number, ticked in ((reachable, True), (anonymous, False)):
+        html = page(civic, number)
+        assert "callback" in forms_on(html)
+        form = html.split('name="valid"', 1)[1].split(">", 1)[0]
+        assert ("checked" in form) is ticked, number
+        assert ('id="callback-unreachable"' in html) is not ticked
