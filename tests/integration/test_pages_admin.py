@@ -146,6 +146,10 @@ def test_an_organisation_is_renamed_and_the_change_is_audited(admin: tuple[Civic
     with civic.app.reader() as u:
         assert u.reference.organisation_row("chengguan")["short_name_zh"] == "城管局"  # type: ignore[index]
     assert "organisation.update" in audit_actions(civic)
+    # The audit log shows the change's detail as text people read, Chinese and all (not \\u escapes).
+    log = civic.client.get("/admin/audit").text
+    detail = log.split("<code>organisation.update</code>", 1)[1].split("</tr>", 1)[0]
+    assert "城管局" in detail and "\\u" not in detail
     empty = civic.client.post("/admin/organisations/chengguan", data=form | {"name_zh": "  "})
     assert empty.status_code == 422 and "城管局" in empty.text
 

@@ -6,6 +6,7 @@ Templates translate with ``_("English text", name=value)``; Babel's Jinja extrac
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -39,7 +40,19 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+    env.filters["readable"] = readable
     return env
+
+
+def readable(detail: Any) -> str:
+    """An audit line's detail as people read it: ``note: 同意延期 · days: 3`` (nested values as JSON,
+    Chinese left as it is, not escaped to \\u codes)."""
+    if not isinstance(detail, dict):
+        return detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+    return " · ".join(
+        f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for key, value in detail.items()
+    )
 
 
 def _formatter(app: App, locale: str) -> Any:
