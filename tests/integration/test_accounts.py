@@ -15,6 +15,7 @@ from civicgrid.adapters.passwords import FAST_FOR_TESTS, Argon2Cost, Passwords
 from civicgrid.demo.people import WorkerKind, WorkerSpec, generate_people
 from civicgrid.domain.accounts import (
     AccountDisabled,
+    ApiKeyNameTaken,
     AuditEntry,
     InvalidCredentials,
     NotAllowed,
@@ -294,6 +295,18 @@ def test_api_keys_are_shown_once_verified_by_hash_and_revoked_by_prefix(uow: Uow
     assert revoked.revoked_at == T0 + timedelta(hours=1) and not revoked.active
     assert api_keys.verify_api_key(uow=uow, key=key, now=T0 + timedelta(hours=2)) is None
     assert [e.action for e in audit(uow)] == ["api_key.revoke", "api_key.create"]
+
+
+def test_one_active_key_per_name_so_a_form_sent_twice_makes_one_key(uow: Uow) -> None:
+    first = api_keys.create_api_key(uow=uow, actor=ADMIN, name="12345 热线平台", now=T0)
+    with pytest.raises(ApiKeyNameTaken) as refused:
+        api_keys.create_api_key(uow=uow, actor=ADMIN, name="12345 热线平台", now=T0)
+    assert refused.value.code == "api_key_name_taken" and "12345 热线平台" in str(refused.value)
+    assert len(api_keys.list_api_keys(uow=uow)) == 1
+    # Revoked, the name is free again (a key is replaced by revoking it, then creating its successor).
+    api_keys.revoke_api_key(uow=uow, actor=ADMIN, key_or_prefix=first, now=T0)
+    second = api_keys.create_api_key(uow=uow, actor=ADMIN, name="12345 热线平台", now=T0)
+    assert second != first and [k.active for k in api_keys.list_api_keys(uow=uow)] == [False, True]
 
 
 def test_an_api_key_can_be_revoked_by_the_whole_key(uow: Uow) -> None:

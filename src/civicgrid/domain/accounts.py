@@ -58,6 +58,14 @@ class UsernameTaken(DomainError):
     message = N_("The user name {username} is taken.")
 
 
+class ApiKeyNameTaken(DomainError):
+    """One active key per name: a list of keys must tell them apart, and a form sent twice (a reload)
+    must not hand out a second key."""
+
+    code = "api_key_name_taken"
+    message = N_("An active key named {name} exists: revoke it first, or give the new one another name.")
+
+
 class UnknownUser(NotFound):
     code = "unknown_user"
     message = N_("Unknown user: {username}.")

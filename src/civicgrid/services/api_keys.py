@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
-from civicgrid.domain.accounts import ApiKey, UnknownApiKey, check_name
+from civicgrid.domain.accounts import ApiKey, ApiKeyNameTaken, UnknownApiKey, check_name
 from civicgrid.domain.roles import Actor
 from civicgrid.services.accounts import require_admin
 from civicgrid.services.sign_in import TOUCH_EVERY, secret_hash
@@ -25,10 +25,14 @@ API_KEY_SHOWN = len(API_KEY_PREFIX) + 8  # 'cgk_' and 8 random characters name a
 def create_api_key(
     *, uow: UowFactory, actor: Actor, name: str, now: datetime, client: str | None = None
 ) -> str:
-    """A new API key for a machine client (administrators only). Shown once; only its hash is kept."""
+    """A new API key for a machine client (administrators only). Shown once; only its hash is kept.
+
+    Refused (``ApiKeyNameTaken``) while an active key has the same name."""
     require_admin(actor)
     name = check_name(name)
     with uow() as u:
+        if any(k.active and k.name == name for k in u.accounts.api_keys()):
+            raise ApiKeyNameTaken(name=name)
         while True:  # the shown prefix names the key, so it must be unique (a clash is ~1 in 2**48)
             key = API_KEY_PREFIX + secrets.token_urlsafe(32)
             if not u.accounts.prefix_taken(key[:API_KEY_SHOWN]):

@@ -47,6 +47,7 @@ STATUS_BY_CODE = {
     "csrf_failed": 403,
     "invalid_time_limit": 422,
     "has_open_work": 409,
+    "api_key_name_taken": 409,
 }
 
 
