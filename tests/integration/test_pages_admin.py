@@ -268,10 +268,7 @@ def test_an_api_key_is_shown_once_and_can_be_revoked(admin: tuple[Civic, str]) -
     # The same form sent again (a reload) hands out no second key, and says why in the page's language.
     again = civic.client.post("/admin/apikeys", data={"csrf_token": csrf, "name": "12345 hotline"})
     assert again.status_code == 409 and "已有名为 12345 hotline 的有效密钥" in again.text
-    assert (
-        "cgk_" not in again.text.split('id="new-key"', 1)[-1][:40]
-        and len(list_api_keys(uow=civic.app.reader)) == 1
-    )
+    assert 'id="new-key"' not in again.text and len(list_api_keys(uow=civic.app.reader)) == 1
     prefix = list_api_keys(uow=civic.app.reader)[0].prefix
     revoked = civic.client.post(
         f"/admin/apikeys/{prefix}/revoke", data={"csrf_token": csrf}, follow_redirects=False
