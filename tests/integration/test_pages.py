@@ -28,6 +28,14 @@ def test_the_front_door_sends_residents_to_the_report_page(civic: Civic) -> None
     assert front.status_code == 303 and front.headers["location"] == "/report"
 
 
+def test_every_page_names_its_icon_and_favicon_ico_leads_there(civic: Civic) -> None:
+    assert '<link rel="icon" href="/static/web/icon.svg' in civic.client.get("/login").text
+    moved = civic.client.get("/favicon.ico", follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"] == "/static/web/icon.svg"
+    icon = civic.client.get("/static/web/icon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
 def test_the_sign_in_page_is_in_chinese_by_default_and_english_on_request(civic: Civic) -> None:
     zh = civic.client.get("/login")
     assert zh.status_code == 200 and 'lang="zh-CN"' in zh.text and "工作人员登录" in zh.text

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import xstatic.pkg.leaflet as leaflet
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from civicgrid.entrypoints.web.routes import (
@@ -65,3 +66,10 @@ def install(api: FastAPI) -> None:
     # A server whose assets were not built still starts and answers 404 for them (the pages say so).
     api.mount("/static/vendor", OptionalStaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")
     api.mount("/static/web", StaticFiles(directory=str(STATIC)), name="web-static")
+    # Pages name their icon; what asks /favicon.ico by habit (the API reference, bookmarks) gets it too.
+    api.add_api_route(
+        "/favicon.ico",
+        lambda: RedirectResponse("/static/web/icon.svg", status_code=301),
+        methods=["GET"],
+        include_in_schema=False,
+    )
