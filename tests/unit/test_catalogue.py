@@ -32,6 +32,13 @@ def test_shipped_catalogue_has_no_problems(catalogue: Catalogue) -> None:
     assert catalogue.check() == []
 
 
+def test_every_group_has_a_name_of_its_own_in_both_languages(catalogue: Catalogue) -> None:
+    # The command centre's category table lists groups by name: two 市容环境 rows could not be told apart.
+    for language in ("name_zh", "name_en"):
+        names = Counter(getattr(m, language) for m in catalogue.majors)
+        assert [n for n, count in names.items() if count > 1] == [], language
+
+
 def test_there_are_sixteen_departments_and_five_utility_units(catalogue: Catalogue) -> None:
     assert len(catalogue.organisations) == 21
     assert len(catalogue.departments) == 16
