@@ -13,6 +13,7 @@ from PIL import Image
 from test_api import act, report
 from test_pages import sign_in
 
+from civicgrid.domain.escalation import ESCALATION_REASON
 from civicgrid.services.sweep import sweep
 from conftest import Civic
 
@@ -452,7 +453,7 @@ def test_the_overdue_boards_export_lists_the_cases_the_board_shows_in_its_order(
 
 def test_escalations_and_open_supervision_orders_are_listed_until_answered(civic: Civic) -> None:
     number = dispatched(civic)
-    act(civic, "worker", number, "escalate", reason=f"需要社区协调 {HOSTILE}")
+    act(civic, "worker", number, "escalate", reason=f"需要社区协调 {HOSTILE}", summon=["housing"])
     act(
         civic,
         "supervisor",
@@ -464,6 +465,15 @@ def test_escalations_and_open_supervision_orders_are_listed_until_answered(civic
     sign_in(civic, "supervisor", "/supervisor/escalations")
     board = page(civic, "/supervisor/escalations")
     assert board.count(number) >= 2 and "需要社区协调 &lt;script&gt;" in board and "请今天回复" in board
+    assert "吹哨部门： 住建</span>" in board  # the organisation summoned, by its name
     act(civic, "worker", number, "accept")  # the unit answers
     board = page(civic, "/supervisor/escalations")
     assert "请今天回复" not in board and "需要社区协调" in board
+
+
+def test_the_systems_own_escalation_note_is_shown_in_the_readers_language(civic: Civic) -> None:
+    number = dispatched(civic)
+    act(civic, "worker", number, "escalate", reason=ESCALATION_REASON)  # as the sweep writes it
+    sign_in(civic, "supervisor", "/supervisor/escalations")
+    assert "按规则自动上报上级" in page(civic, "/supervisor/escalations")
+    assert "按规则自动上报上级" in page(civic, f"/cases/{number}")

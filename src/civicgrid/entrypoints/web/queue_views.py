@@ -6,7 +6,7 @@ Also the links every list carries: its page links and its export links with the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -56,6 +56,12 @@ class Row:
     late_by: timedelta | None  # past the deadline, while the clock runs
     accept_late_by: timedelta | None  # dispatched and not signed for within the acceptance limit
     accept_due: datetime | None  # when a dispatched case must be signed for (签收)
+    # Names of the codes its extras mention (organisations summoned, who asked for a decision).
+    names: dict[str, str] = field(default_factory=dict)
+
+    def name(self, code: str | None) -> str:
+        """An organisation's or worker's name for a code from ``extra``, or the code itself."""
+        return self.names.get(code or "", code or "")
 
     @property
     def number(self) -> str:
@@ -68,14 +74,23 @@ class Row:
         return self.case.address or f"{self.microgrid} · {self.community}"
 
 
+def _mentioned(r: dict[str, Any]) -> list[str]:
+    """The organisation or worker codes a row's event and pending request name."""
+    data, pending = r.get("event_data") or {}, r.get("pending") or {}
+    summoned = data.get("summon") if isinstance(data, dict) else None
+    asked = pending.get("requested_by") if isinstance(pending, dict) else None
+    return [str(c) for c in (summoned or [])] + ([str(asked)] if asked else [])
+
+
 def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: datetime, locale: str) -> list[Row]:
     """Turn queue rows into display rows, masking the reporter where the reader's role says so."""
+    mentioned = [c for r in rows for c in _mentioned(r)]
     labels = labels_for(
         conn,
         locale=locale,
         category_codes=[r.get("category_code") for r in rows],
-        org_codes=[r.get("org_code") for r in rows],
-        worker_codes=[r.get("assignee_code") for r in rows],
+        org_codes=[*(r.get("org_code") for r in rows), *mentioned],
+        worker_codes=[*(r.get("assignee_code") for r in rows), *mentioned],
         area_codes=[r.get(k) for r in rows for k in AREA_KEYS],
         short_organisations=True,
         with_time_limits=True,
@@ -99,6 +114,9 @@ def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: dateti
                 late_by=now - item.due if item.overdue and item.due is not None else None,
                 accept_late_by=_accept_late(r, now),
                 accept_due=r.get("accept_due") if r["status"] == "dispatched" else None,
+                names={
+                    c: labels.organisations.get(c) or labels.workers.get(c) or c for c in _mentioned(r)
+                },
             )
         )
     return out

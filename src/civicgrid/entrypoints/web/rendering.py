@@ -21,11 +21,14 @@ from markupsafe import Markup
 
 from civicgrid import __version__
 from civicgrid.bootstrap import App
+from civicgrid.domain.escalation import ESCALATION_REASON
 from civicgrid.entrypoints.api.errors import request_locale
 from civicgrid.entrypoints.web.navigation import menu_for
 from civicgrid.i18n import translate
 
 FLASH_COOKIE = "cg_flash"
+# Notes the system writes on case events itself (in English, marked for translation where they are made).
+SYSTEM_NOTES = frozenset({ESCALATION_REASON})
 
 
 @cache
@@ -86,10 +89,15 @@ def page_context(request: Request, app: App) -> dict[str, Any]:
     def _(message: str, **params: Any) -> str:
         return translate(message, locale, **params)
 
+    def note(text: str | None) -> str:
+        """A case event's note: the system's own notes in the reader's language, people's as written."""
+        return _(text) if text in SYSTEM_NOTES else (text or "")
+
     flash = unquote(request.cookies.get(FLASH_COOKIE, ""))
     return {
         "request": request,
         "_": _,
+        "note": note,
         "locale": locale,
         "html_lang": "en" if locale == "en" else "zh-CN",
         "other_locale": "zh_CN" if locale == "en" else "en",
