@@ -21,9 +21,11 @@ from civicgrid.domain.dispatch import (
     CHOSEN_CATEGORY,
     DEFAULT_ROUTE,
     FULLTIME_FALLBACK,
+    KEYWORD_ONLY,
     LEAST_LOADED,
     NAMES_CATEGORY,
     NOBODY,
+    NOT_READ,
     READS_LIKE,
     RULE_ROUTE,
     Classifier,
@@ -199,6 +201,21 @@ def test_the_model_classifies_the_text_with_confidence_and_alternatives(trained:
     assert sure.auto_dispatch and sure.reasons[-1].params["t"] == 0
     unsure = suggestion(trained, model, description=known.description, default_threshold=1.01)
     assert not unsure.auto_dispatch and unsure.reasons[-1].params["t"] == 100
+
+
+def test_the_model_does_not_read_a_text_that_is_not_chinese(trained: Civic) -> None:
+    # It learned from Chinese reports: on Latin letters it said "outdoor advertising, 99 %", and a
+    # threshold of 90 % would have dispatched a broken street lamp to the advertising inspectors.
+    model = dispatch.current_classifier(trained.app.reader, cache=ModelCache())
+    for text in ("The street lamp outside building 3 is broken", "asdf qwerty", "12345"):
+        found = suggestion(trained, model, description=text, default_threshold=0.0, category_code="C0104")
+        assert found.confidence is None and not found.auto_dispatch and found.alternatives == (), text
+        assert found.reasons[0].message == NOT_READ and found.category_code == "C0104"
+    named = suggestion(trained, model, description="manhole cover 井盖 missing")  # keywords still count
+    assert named.confidence is None and named.reasons[0].message == NOT_READ
+    assert named.reasons[1].message == KEYWORD_ONLY and named.category_code == "C0101"
+    mixed = suggestion(trained, model, description="小区门口的LED路灯不亮了")  # mostly Chinese: read
+    assert mixed.confidence is not None and mixed.reasons[0].message == READS_LIKE
 
 
 def test_a_routing_rule_overrides_the_department_and_the_most_specific_wins(civic: Civic) -> None:

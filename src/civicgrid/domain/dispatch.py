@@ -21,6 +21,10 @@ from civicgrid.domain.errors import N_
 # Reasons, in the order a suggestion lists them. Parameters are names (already readable), numbers, or %.
 READS_LIKE = N_("The text reads like {category} ({p}%)")
 NAMES_CATEGORY = N_("The text names {category} (keyword match; no trained model yet)")
+NOT_READ = N_(
+    "The text is mostly not Chinese, the language the model learned from: the model did not read it"
+)
+KEYWORD_ONLY = N_("The text names {category} (keyword match)")
 CHOSEN_CATEGORY = N_("The reporter chose {category}")
 RULE_ROUTE = N_("{org} handles {category} in {area} (rule)")
 DEFAULT_ROUTE = N_("{org} handles {category} (the category's department)")
@@ -34,6 +38,18 @@ AUTO_YES = N_("Confidence {p}% reaches the automatic dispatch threshold ({t}%)")
 AUTO_NO = N_("Confidence {p}% is below the automatic dispatch threshold ({t}%): an operator decides")
 
 FULLTIME = "fulltime"
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Whether a report's text is mostly Chinese (at least half its letters Han characters).
+
+    The trained model reads only such text: it learned from the district's Chinese reports, and on other
+    text its confidence means nothing (Latin letters alone read as outdoor advertising at 99 %, because
+    shop signs are where the training texts had them).
+    """
+    letters = [c for c in text if c.isalpha()]
+    han = sum(1 for c in letters if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    return bool(letters) and 2 * han >= len(letters)
 
 
 class Classifier(Protocol):

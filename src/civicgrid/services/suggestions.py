@@ -17,7 +17,9 @@ from civicgrid.domain.case_types import AreaChain
 from civicgrid.domain.catalogue import Category, UnknownCategory
 from civicgrid.domain.dispatch import (
     CHOSEN_CATEGORY,
+    KEYWORD_ONLY,
     NAMES_CATEGORY,
+    NOT_READ,
     READS_LIKE,
     Classifier,
     Reason,
@@ -26,6 +28,7 @@ from civicgrid.domain.dispatch import (
     WorkerLoad,
     auto_dispatch_decision,
     percent,
+    reads_as_chinese,
     reason,
     route,
 )
@@ -78,10 +81,15 @@ def routing_context(u: UnitOfWork, chains: Sequence[AreaChain]) -> RoutingContex
 
 
 def classify(classifier: Classifier | None, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
-    """The classifier's top three for each text (nothing without a model)."""
-    if classifier is None or not texts:
-        return [[] for _ in texts]
-    return classifier.predict_top(list(texts), k=3)
+    """The classifier's top three for each text (nothing without a model, or for a text the model cannot
+    read: ``reads_as_chinese``)."""
+    tops: list[list[tuple[str, float]]] = [[] for _ in texts]
+    readable = [i for i, text in enumerate(texts) if reads_as_chinese(text)]
+    if classifier is None or not readable:
+        return tops
+    for i, top in zip(readable, classifier.predict_top([texts[i] for i in readable], k=3), strict=True):
+        tops[i] = top
+    return tops
 
 
 def model_version(classifier: Classifier | None) -> int | None:
@@ -105,6 +113,9 @@ def build(
     """The suggestion for one report from its classification (``category_code``: the category is given)."""
     reasons: list[Reason] = []
     confidence: float | None = None
+    unread = version is not None and not reads_as_chinese(description)  # a model, but not for this text
+    if unread:
+        reasons.append(reason(NOT_READ))
     if category_code is not None:
         category = u.reference.category(category_code)
         reasons.append(reason(CHOSEN_CATEGORY, category=category.name_zh))
@@ -117,6 +128,8 @@ def build(
         category, confidence = _classified(u, ctx, top, description)
         if confidence is not None:
             reasons.append(reason(READS_LIKE, category=category.name_zh, p=percent(confidence)))
+        elif unread:
+            reasons.append(reason(KEYWORD_ONLY, category=category.name_zh))
         else:
             reasons.append(reason(NAMES_CATEGORY, category=category.name_zh))
     serving = [w for place in (chain.grid, chain.microgrid) for w in ctx.workers.get(place, [])]
