@@ -318,3 +318,10 @@ def test_the_roster_export_takes_the_roster_forms_any_and_inactive(admin: tuple[
         "/exports/workers.csv", params={"q": "", "org": "", "kind": "", "inactive": "true"}
     )
     assert answer.status_code == 200 and answer.content.decode("utf-8-sig").count("\n") == 6
+
+
+def test_the_category_list_says_time_limits_in_words(admin: tuple[Civic, str]) -> None:
+    civic, _ = admin
+    listed = civic.client.get("/admin/categories").text
+    assert "个工作日" in listed and "小时" in listed
+    assert "working" not in listed and "natural" not in listed  # not as stored ("7d working")

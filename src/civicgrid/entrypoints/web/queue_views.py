@@ -114,9 +114,7 @@ def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: dateti
                 late_by=now - item.due if item.overdue and item.due is not None else None,
                 accept_late_by=_accept_late(r, now),
                 accept_due=r.get("accept_due") if r["status"] == "dispatched" else None,
-                names={
-                    c: labels.organisations.get(c) or labels.workers.get(c) or c for c in _mentioned(r)
-                },
+                names={c: labels.organisations.get(c) or labels.workers.get(c) or c for c in _mentioned(r)},
             )
         )
     return out

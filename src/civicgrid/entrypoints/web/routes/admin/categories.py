@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from civicgrid.domain.administration import CategoryEdit
 from civicgrid.domain.errors import DomainError, NotFound
 from civicgrid.entrypoints.api.deps import AppDep
+from civicgrid.entrypoints.web.queue_views import limit_text
 from civicgrid.entrypoints.web.rendering import redirect, refusal, render
 from civicgrid.entrypoints.web.routes.admin.common import AdminCaller
 from civicgrid.i18n import N_
@@ -25,7 +26,8 @@ def categories_page(
     """The catalogue: each category's department, urgency, anonymity and time limits."""
     rows = reference.categories(uow=app.reader, search=q)
     names = {o["code"]: o for o in reference.organisations(uow=app.reader)}
-    return render(request, "admin/categories.html", {"rows": rows, "q": q or "", "orgs": names})
+    context = {"rows": rows, "q": q or "", "orgs": names, "limit_text": limit_text}
+    return render(request, "admin/categories.html", context)
 
 
 @router.get("/categories/{code}")
