@@ -325,3 +325,10 @@ def test_the_category_list_says_time_limits_in_words(admin: tuple[Civic, str]) -
     listed = civic.client.get("/admin/categories").text
     assert "个工作日" in listed and "小时" in listed
     assert "working" not in listed and "natural" not in listed  # not as stored ("7d working")
+
+
+def test_the_account_list_names_a_handlers_department(admin: tuple[Civic, str]) -> None:
+    civic, _ = admin
+    listed = civic.client.get("/admin/users").text
+    handler = listed.split(">handler<", 1)[1].split("</tr>", 1)[0]
+    assert "城管" in handler and "chengguan" not in handler

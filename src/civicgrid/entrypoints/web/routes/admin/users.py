@@ -11,6 +11,7 @@ from civicgrid.domain.accounts import UserSpec
 from civicgrid.domain.errors import DomainError, InvalidInput
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep
+from civicgrid.entrypoints.web.quick import locale_of
 from civicgrid.entrypoints.web.rendering import redirect, refusal, render
 from civicgrid.entrypoints.web.routes.admin.common import AdminCaller
 from civicgrid.i18n import N_
@@ -35,6 +36,7 @@ def _users(
     typed: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
+    organisations = reference.organisations(uow=app.reader)
     context = {
         "users": accounts.list_users(uow=app.reader),
         "roles": ROLES,
@@ -48,7 +50,11 @@ def _users(
             "org_code": "",
             "areas": "",
         },
-        "organisations": reference.organisations(uow=app.reader),
+        "organisations": organisations,
+        "org_names": {  # a handler's department by name in the list
+            o["code"]: o["short_name_en"] if locale_of(request) == "en" else o["short_name_zh"]
+            for o in organisations
+        },
     }
     return render(request, "admin/users.html", context, status_code=status)
 
