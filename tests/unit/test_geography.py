@@ -247,3 +247,12 @@ def test_read_map_raises_with_every_problem() -> None:
         read_map(data)
     assert sorted(kinds(list(refused.value.problems))) == ["gap", "malformed"]
     assert len(read_map(to_feature_collection(tiny_map()))) == 17
+
+
+def test_every_kind_of_map_problem_has_a_name_people_read() -> None:
+    from civicgrid.domain.geography import PROBLEM_KINDS, PROBLEM_LABELS
+    from civicgrid.i18n import translate
+
+    assert set(PROBLEM_LABELS) == PROBLEM_KINDS
+    for label in PROBLEM_LABELS.values():
+        assert translate(label, "zh_CN") != label  # each one has its Chinese name

@@ -114,6 +114,23 @@ PROBLEM_KINDS = frozenset(
         "outside_parent", "overlap", "gap",
     }
 )  # fmt: skip
+# What each kind of problem is called on the import report (translated at the edge).
+PROBLEM_LABELS = {
+    "malformed": N_("Unreadable feature"),
+    "missing_property": N_("Missing property"),
+    "bad_level": N_("Unknown level"),
+    "invalid_geometry": N_("Invalid boundary"),
+    "not_wgs84": N_("Not WGS84 lon/lat"),
+    "duplicate_code": N_("Code used twice"),
+    "missing_root": N_("No district"),
+    "multiple_roots": N_("More than one district"),
+    "missing_parent": N_("No parent area"),
+    "unknown_parent": N_("Unknown parent area"),
+    "wrong_parent_level": N_("Parent at the wrong level"),
+    "outside_parent": N_("Outside its parent"),
+    "overlap": N_("Overlap"),
+    "gap": N_("Gap"),
+}
 
 
 # Float noise tolerance. Shared edges that went through rounding (e.g. GeoJSON at 7 decimals, ~1 cm)

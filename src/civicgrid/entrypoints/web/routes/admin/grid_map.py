@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from civicgrid.domain.geography import Level, MapRejected
+from civicgrid.domain.geography import PROBLEM_LABELS, Level, MapRejected
 from civicgrid.entrypoints.api.deps import AppDep
 from civicgrid.entrypoints.web.rendering import render
 from civicgrid.entrypoints.web.routes.admin.common import AdminCaller
@@ -58,6 +58,7 @@ async def map_upload(
         report["problems"] = [
             {
                 "kind": "not_json",
+                "label": translate(N_("Not GeoJSON"), locale),
                 "codes": [],
                 "message": translate(N_("The file is not GeoJSON (JSON)."), locale),
             }
@@ -95,6 +96,7 @@ def _problems(problems: Any, locale: str) -> list[dict[str, Any]]:
     return [
         {
             "kind": p.kind,
+            "label": translate(PROBLEM_LABELS.get(p.kind, p.kind), locale),
             "codes": list(p.codes),
             "message": translate(p.template, locale, **dict(p.params)) if p.template else p.detail,
         }
