@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from civicgrid.domain.case_types import Satisfaction
+from civicgrid.domain.case_types import Action, Satisfaction
 from civicgrid.domain.cases import Case
 from civicgrid.domain.errors import N_, DomainError, InvalidInput, NotFound
 from civicgrid.entrypoints.api.case_views import case_public
@@ -109,12 +109,20 @@ def _page(
         "steps": PUBLIC_STEPS,
         "status_word": STATUS_WORDS.get(case.status.value, case.status.value),
         "overdue": case.is_overdue(app.clock()),
-        "photos": [name.split("/", 1) for name in case.photos if "/" in name],
+        # The resident's own photos under what they reported; the unit's, sent with its report, apart.
+        "photos": _photos(case, reported=True),
+        "result_photos": _photos(case, reported=False),
         "typed": {"satisfaction": "", "resolved": "yes", "comment": ""},
         "message": None,
     }
     context.update(extra)
     return render(request, "track.html", context, status_code=status_code)
+
+
+def _photos(case: Case, *, reported: bool) -> list[list[str]]:
+    """The case's photos sent with the report (``reported``) or with a later step, as URL parts."""
+    with_report = {p for e in case.history() if e.action is Action.SUBMIT for p in e.attachments}
+    return [name.split("/", 1) for name in case.photos if "/" in name and (name in with_report) is reported]
 
 
 def plain_status(case: Case) -> str:
