@@ -238,15 +238,20 @@ def test_script_typed_in_the_description_is_escaped_on_the_tracking_page(civic: 
     assert html.escape("<script>alert('x')</script>") in page or "&lt;script&gt;alert(&#39;x&#39;)" in page
 
 
-def test_a_wrong_tracking_link_answers_like_an_unknown_page(civic: Civic) -> None:
+def test_a_wrong_tracking_link_is_a_404_that_offers_the_form_again(civic: Civic) -> None:
     def main(text: str) -> str:
         return text.split("<main", 1)[1].split("</main>", 1)[0]
 
     unknown = main(civic.client.get("/no/such/page").text)
-    for path in ("/track/not-a-real-token-at-all", "/track/x", "/report/sent/not-a-real-token-at-all"):
+    page = civic.client.get("/report/sent/not-a-real-token-at-all")
+    assert page.status_code == 404 and main(page.text) == unknown
+    # A mistyped link, or a case number tried as one (20261202020003): the same answer for both, which
+    # tells nobody whether a case exists, with the form and the hint that a number alone does not open it.
+    for path in ("/track/not-a-real-token-at-all", "/track/20261202020003", "/track/x"):
         page = civic.client.get(path)
         assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-        assert main(page.text) == unknown
+        assert 'action="/track"' in page.text and "仅凭诉求编号无法查看诉求" in page.text
+        assert "没有与此查询链接对应的诉求" in page.text
     rating = civic.client.post("/track/not-a-real-token-at-all/rating", data={"satisfaction": "satisfied"})
     assert rating.status_code == 404
 

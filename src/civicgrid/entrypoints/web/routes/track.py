@@ -29,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 _TOKEN = re.compile(r"(?:^|/)([A-Za-z0-9_-]{8,100})/?(?:[?#].*)?$")
 SATISFACTIONS = tuple(s.value for s in Satisfaction)
 NOT_A_LINK = N_("That is not a tracking link. Paste the whole link you were given.")
+NO_SUCH_LINK = N_("No report has this tracking link. Check that you pasted all of it.")
 
 
 class RatingMissing(InvalidInput):
@@ -96,8 +97,9 @@ def _page(
 ) -> Response:
     try:
         tracked = tracking.case_by_token(uow=app.reader, token=token)
-    except NotFound:
-        raise HTTPException(404) from None
+    except NotFound:  # a mistyped link, or a case number tried as one: the form again, saying so
+        message = translate(NO_SUCH_LINK, page_locale(request))
+        return render(request, "track_start.html", {"link": token[:500], "message": message}, status_code=404)
     case = tracked.case  # a merged report follows the case it was merged into
     locale = page_locale(request)
     names = {c.code: c.name for c in page_categories(app, locale)}
