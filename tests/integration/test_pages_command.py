@@ -223,6 +223,12 @@ def test_the_pages_render_for_the_command_roles_in_both_languages(
     assert "/exports/figures.csv?from=2026-11-01T00%3A00%3A00%2B08%3A00" in desk
     assert "&amp;group_by=street" in desk and "/exports/figures.xlsx?" in desk
     assert "<script>x</script>" not in desk
+    assert 'id="f-from" name="from" type="date" value="2026-11-01"' in desk
+    # A preset chosen with the old dates still in the boxes: the boxes show the preset's own days.
+    today = stored.client.get(
+        "/command", params={"period": "today", "from": "2026-10-01", "to": "2026-10-03"}
+    ).text
+    assert 'value="2026-10-01"' not in today and 'value="2026-10-03"' not in today
 
 
 def test_the_figures_on_the_desk_match_the_fixture(stored: Civic) -> None:

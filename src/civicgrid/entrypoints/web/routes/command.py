@@ -71,6 +71,8 @@ def _page(
     error, status = None, 200
     try:
         period = _period(app, choice["period"], choice["first"], choice["last"])
+        if choice["period"] != Preset.CUSTOM:  # the date boxes show the preset's own days, not old ones
+            choice = {**choice, "first": None, "last": None}
     except DomainError as exc:
         error, _fields, status = refusal(request, exc)
         choice = {**choice, "period": Preset.LAST_30_DAYS}
