@@ -1,6 +1,8 @@
 """Protocols A and B on the Teddy Cup 2020 evaluation set, when that folder sits beside the repository.
 
 Evaluation only: the data is read in place, never copied into the repo, never used for a shipped model.
+Scores only: the speed bars (training time, messages/s) are measured by ``civicgrid dispatch evaluate``
+and reported in the README, not asserted here (a parallel test run shares the cores).
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ def test_protocol_a_macro_f1_holds() -> None:
     result = evaluate_split(train_x, train_y, test_x, test_y, **PROTOCOL_A_HP)
     assert result["n_train"] == 1842 and result["n_test"] == 921
     assert result["macro_f1"] >= MACRO_F1_FLOOR, result
-    assert result["train_s"] < 60, result
     assert result["top3_accuracy"] >= 0.97, result
 
 
@@ -57,4 +58,3 @@ def test_protocol_b_first_fold_holds() -> None:
         **PROTOCOL_B_HP,
     )
     assert result["macro_f1"] >= FOLD_0_FLOOR, result
-    assert result["train_s"] < 60, result
