@@ -36,8 +36,6 @@ from civicgrid.adapters.db.tables import cases
 
 Progress = Callable[[int, int], None]  # (cases done, cases in all)
 
-_HOURS_KEY = (*KEY, "measure", "slot")
-
 
 @dataclass(frozen=True)
 class _Kind:
@@ -69,8 +67,9 @@ class _Tables:
 
 
 _STORED = _Tables(case_rollups, case_rollup_hours)
-# The (cube, grain) pairs a month's days give directly (the full cube's days are the recount itself).
-_SUMMED = [(c, g) for c in CUBES for g in c.grains if g != YEAR and (c.name, g) != ("full", DAY)]
+# Every (cube, grain) a month's days hold whole; those summed from the full cube's days (the recount itself).
+_MONTHLY = [(c, g) for c in CUBES for g in c.grains if g != YEAR]
+_SUMMED = [(c, g) for c, g in _MONTHLY if (c.name, g) != ("full", DAY)]
 _YEARLY = [c for c in CUBES if YEAR in c.grains]
 
 
@@ -130,7 +129,7 @@ def check(
     found = _Differences(limit)
 
     def month_done(first: date, after: date) -> None:
-        for cube, grain in _SUMMED + [(c, DAY) for c in CUBES if c.name == "full"]:
+        for cube, grain in _MONTHLY:
             found.compare(conn, recount, _in(cube.name, grain, first, after))
         _clear(conn, recount)
 
@@ -339,12 +338,12 @@ def _store_day(conn: Connection, into: _Tables, window: Any, zone: ZoneInfo) -> 
     day_value = (lambda d: d) if conn.dialect.name == "postgresql" else date.isoformat
     if acc:
         conn.exec_driver_sql(
-            _insert_sql(conn, into.rows, (*KEY, *COUNTS)),
+            _insert_sql(conn, into.rows, (*_ROWS.key, *_ROWS.values)),
             [(*k[:2], day_value(k[2]), *k[3:], *v) for k, v in acc.items()],
         )
     if hours:
         conn.exec_driver_sql(
-            _insert_sql(conn, into.hours, (*_HOURS_KEY, "n")),
+            _insert_sql(conn, into.hours, (*_HOURS.key, *_HOURS.values)),
             [(*k[:2], day_value(k[2]), *k[3:], v) for k, v in hours.items()],
         )
     return n

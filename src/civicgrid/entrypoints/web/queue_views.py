@@ -84,7 +84,8 @@ def _mentioned(r: dict[str, Any]) -> list[str]:
 
 def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: datetime, locale: str) -> list[Row]:
     """Turn queue rows into display rows, masking the reporter where the reader's role says so."""
-    mentioned = [c for r in rows for c in _mentioned(r)]
+    mentions = [_mentioned(r) for r in rows]
+    mentioned = [c for codes in mentions for c in codes]
     labels = labels_for(
         conn,
         locale=locale,
@@ -96,7 +97,7 @@ def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: dateti
         with_time_limits=True,
     )
     out = []
-    for r in rows:
+    for r, codes in zip(rows, mentions, strict=True):
         item = list_item(r, actor, now)
         out.append(
             Row(
@@ -114,7 +115,7 @@ def present(conn: Any, rows: Sequence[dict[str, Any]], actor: Actor, now: dateti
                 late_by=now - item.due if item.overdue and item.due is not None else None,
                 accept_late_by=_accept_late(r, now),
                 accept_due=r.get("accept_due") if r["status"] == "dispatched" else None,
-                names={c: labels.organisations.get(c) or labels.workers.get(c) or c for c in _mentioned(r)},
+                names={c: labels.organisations.get(c) or labels.workers.get(c) or c for c in codes},
             )
         )
     return out

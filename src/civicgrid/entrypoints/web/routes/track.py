@@ -111,9 +111,7 @@ def _page(
         "steps": PUBLIC_STEPS,
         "status_word": STATUS_WORDS.get(case.status.value, case.status.value),
         "overdue": case.is_overdue(app.clock()),
-        # The resident's own photos under what they reported; the unit's, sent with its report, apart.
-        "photos": _photos(case, reported=True),
-        "result_photos": _photos(case, reported=False),
+        **_photos(case),
         "typed": {"satisfaction": "", "resolved": "yes", "comment": ""},
         "message": None,
     }
@@ -121,10 +119,15 @@ def _page(
     return render(request, "track.html", context, status_code=status_code)
 
 
-def _photos(case: Case, *, reported: bool) -> list[list[str]]:
-    """The case's photos sent with the report (``reported``) or with a later step, as URL parts."""
+def _photos(case: Case) -> dict[str, list[list[str]]]:
+    """The case's photos as URL parts: the resident's own, sent with the report (``photos``, shown under
+    what they reported), and the unit's, sent with a later step (``result_photos``)."""
     with_report = {p for e in case.history() if e.action is Action.SUBMIT for p in e.attachments}
-    return [name.split("/", 1) for name in case.photos if "/" in name and (name in with_report) is reported]
+    shown: dict[str, list[list[str]]] = {"photos": [], "result_photos": []}
+    for name in case.photos:
+        if "/" in name:
+            shown["photos" if name in with_report else "result_photos"].append(name.split("/", 1))
+    return shown
 
 
 def plain_status(case: Case) -> str:

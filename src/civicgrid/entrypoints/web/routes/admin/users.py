@@ -37,6 +37,7 @@ def _users(
     status: int = 200,
 ) -> Response:
     organisations = reference.organisations(uow=app.reader)
+    short = "short_name_en" if locale_of(request) == "en" else "short_name_zh"
     context = {
         "users": accounts.list_users(uow=app.reader),
         "roles": ROLES,
@@ -51,10 +52,7 @@ def _users(
             "areas": "",
         },
         "organisations": organisations,
-        "org_names": {  # a handler's department by name in the list
-            o["code"]: o["short_name_en"] if locale_of(request) == "en" else o["short_name_zh"]
-            for o in organisations
-        },
+        "org_names": {o["code"]: o[short] for o in organisations},  # a handler's department in the list
     }
     return render(request, "admin/users.html", context, status_code=status)
 
