@@ -175,6 +175,18 @@ def test_naive_bayes_weighting_learns_and_survives_a_round_trip() -> None:
     assert abs(float(raw.predict_proba(["公交车站红绿灯"]).sum()) - 1) < 1e-9
 
 
+@pytest.mark.parametrize("nb_weight", [False, True])
+def test_the_model_does_not_depend_on_how_many_svms_are_fitted_at_once(nb_weight: bool) -> None:
+    texts, labels = make_reports(20, seed=9)
+    alone = TextClassifier(nb_weight=nb_weight).fit(texts, labels, jobs=1)
+    side_by_side = TextClassifier(nb_weight=nb_weight).fit(texts, labels, jobs=2)
+    assert alone.temperature == side_by_side.temperature != 1.0
+    assert alone._svm is not None and side_by_side._svm is not None
+    assert (alone._svm.coef_ == side_by_side._svm.coef_).all()
+    probe = make_reports(5, seed=10)[0]
+    assert alone.predict_top(probe) == side_by_side.predict_top(probe)
+
+
 # A model written by the format-1 code itself: the tree before commit 3952830 (git archive 3952830^ src),
 # scikit-learn 1.9.1, running
 #   TextClassifier(char_ngram=(1, 1), word_ngram=(1, 1), pretokenized=True)

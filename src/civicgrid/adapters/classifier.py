@@ -3,11 +3,16 @@
 A linear SVM over TF-IDF character n-grams (optionally plus word n-grams). Scores are turned into
 probabilities by a softmax whose temperature is fitted on out-of-fold scores of the training data,
 so ``predict_top`` gives usable confidences without a second model at prediction time.
+
+Training fits the model and its calibration folds side by side in worker processes, one per core the
+process may use (not threads: liblinear's random number generator is one per process). Each SVM has a
+fixed seed, so the model is the same however many are fitted at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from collections import Counter
 from collections.abc import Sequence
@@ -15,6 +20,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
@@ -46,6 +52,26 @@ def _split_words(text: str) -> list[str]:
     return split_words(text)
 
 
+def _linear_svc(C: float, class_weight: str | None) -> LinearSVC:
+    # A fixed seed for liblinear's coordinate order: the same data gives the same model in any process.
+    return LinearSVC(C=C, class_weight=class_weight, random_state=0)
+
+
+def available_cores() -> int:
+    """The CPUs this process may run on (its affinity where the OS tells it)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return len(getter(0)) if getter is not None else os.cpu_count() or 1
+
+
+# Below this many stored features the SVMs are fitted one after the other in this process (the demo's
+# history and the tests): a worker process would take longer to start than the fits.
+_NNZ_WORTH_A_WORKER = 2_000_000
+
+
+def _fitted(svm: Any, X: sp.csr_matrix, y: NDArray[Any]) -> Any:
+    return svm.fit(X, y)
+
+
 class NbSvm:
     """One-vs-rest linear SVMs over features scaled by each class's naive-Bayes log-count ratio (NBSVM).
 
@@ -69,7 +95,7 @@ class NbSvm:
             p = np.asarray(present[mine].sum(axis=0)).ravel() + self.alpha
             q = np.asarray(present[~mine].sum(axis=0)).ravel() + self.alpha
             ratio = np.log((p / p.sum()) / (q / q.sum()))
-            svm = LinearSVC(C=self.C, class_weight=self.class_weight).fit(X.multiply(ratio).tocsr(), mine)
+            svm = _linear_svc(self.C, self.class_weight).fit(X.multiply(ratio).tocsr(), mine)
             rows.append(svm.coef_.ravel() * ratio)
             bias.append(float(svm.intercept_[0]))
         self.coef_, self.intercept_ = np.vstack(rows), np.asarray(bias)
@@ -159,7 +185,7 @@ class TextClassifier:
     def _new_svm(self) -> LinearSVC | NbSvm:
         if self.nb_weight:
             return NbSvm(C=self.C, class_weight=self.class_weight)
-        return LinearSVC(C=self.C, class_weight=self.class_weight)
+        return _linear_svc(self.C, self.class_weight)
 
     @staticmethod
     def _scores(svm: LinearSVC | NbSvm, X: sp.csr_matrix) -> FloatArray:
@@ -168,8 +194,12 @@ class TextClassifier:
             s = np.column_stack([-s, s]) / 2.0
         return s
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
-        """Learn from labelled texts; fits the confidence temperature on inner folds of the same data."""
+    def fit(self, texts: Sequence[str], labels: Sequence[str], *, jobs: int | None = None) -> TextClassifier:
+        """Learn from labelled texts; fits the confidence temperature on inner folds of the same data.
+
+        ``jobs``: how many SVMs are fitted at once, each in a worker process (default: the cores this
+        process may use, for problems big enough to pay for a worker's start-up, about a second).
+        """
         if len(texts) != len(labels):
             raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
         texts = [str(t) for t in texts]
@@ -181,18 +211,29 @@ class TextClassifier:
         # The vectorizers are fitted once on all training texts (vocabulary and idf only, no labels);
         # the inner calibration folds reuse that matrix, which keeps training within the time budget.
         X = sp.hstack([v.fit_transform(texts) for v in self._vectorizers], format="csr")
-        self._svm = self._new_svm().fit(X, y)
-        self._labels = [str(c) for c in self._svm.classes_]
-        self.temperature = self._fit_temperature(X, y, min(counts.values()))
+        folds = min(self.calibration_folds, min(counts.values()))
+        splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(X, y)) if folds >= 2 else []
+        if jobs is None:
+            jobs = available_cores() if X.nnz >= _NNZ_WORTH_A_WORKER else 1
+        # max_nbytes=None: the workers get their own copies (scipy sorts a matrix's indices in place).
+        whole, *parts = Parallel(n_jobs=max(1, jobs), max_nbytes=None)(
+            delayed(_fitted)(self._new_svm(), X[rows], y[rows])
+            for rows in [np.arange(len(y)), *(train for train, _ in splits)]
+        )
+        self._svm = whole
+        self._labels = [str(c) for c in whole.classes_]
+        held_out = [(held, part) for (_, held), part in zip(splits, parts, strict=True)]
+        self.temperature = self._fit_temperature(X, y, held_out)
         return self
 
-    def _fit_temperature(self, X: sp.csr_matrix, y: NDArray[Any], smallest_class: int) -> float:
-        folds = min(self.calibration_folds, smallest_class)
-        if folds < 2:
+    def _fit_temperature(
+        self, X: sp.csr_matrix, y: NDArray[Any], held_out: list[tuple[NDArray[Any], LinearSVC | NbSvm]]
+    ) -> float:
+        """The softmax temperature that best fits the out-of-fold scores (1 without calibration folds)."""
+        if not held_out:
             return 1.0
         oof = np.zeros((X.shape[0], len(self._labels)))
-        for train, held in StratifiedKFold(folds, shuffle=True, random_state=0).split(X, y):
-            svm = self._new_svm().fit(X[train], y[train])
+        for held, svm in held_out:
             cols = [self._labels.index(str(c)) for c in svm.classes_]
             oof[np.ix_(held, cols)] = self._scores(svm, X[held])
         target = np.searchsorted(np.asarray(self._labels), y)
