@@ -148,7 +148,7 @@ def test_an_organisation_is_renamed_and_the_change_is_audited(admin: tuple[Civic
     assert "organisation.update" in audit_actions(civic)
     # The audit log shows the change's detail as text people read, Chinese and all (not \\u escapes).
     log = civic.client.get("/admin/audit").text
-    detail = log.split("<code>organisation.update</code>", 1)[1].split("</tr>", 1)[0]
+    detail = log.split('修改单位 <code class="muted small">organisation.update</code>', 1)[1].split("</tr>", 1)[0]
     assert "城管局" in detail and "\\u" not in detail
     empty = civic.client.post("/admin/organisations/chengguan", data=form | {"name_zh": "  "})
     assert empty.status_code == 422 and "城管局" in empty.text
@@ -280,11 +280,12 @@ def test_an_api_key_is_shown_once_and_can_be_revoked(admin: tuple[Civic, str]) -
 def test_the_audit_log_filters_by_action(admin: tuple[Civic, str]) -> None:
     civic, _ = admin
     page = civic.client.get("/admin/audit", params={"action": "user.create"})
-    assert (
-        page.status_code == 200
-        and "user.create" in page.text
-        and "sign_in" not in page.text.split("<tbody>")[1]
-    )
+    rows = page.text.split("<tbody>")[1]
+    assert page.status_code == 200 and "user.create" in rows and "sign_in" not in rows
+    # Named in the reader's language, the code beside; the filter's choices are named too.
+    assert "创建账号" in rows and '<option value="sign_in">登录</option>' in page.text
+    english = civic.client.get("/admin/audit", params={"action": "user.create", "lang": "en"})
+    assert "Account created" in english.text.split("<tbody>")[1]
 
 
 def test_the_audit_search_takes_empty_date_fields_and_refuses_unreadable_ones(

@@ -23,6 +23,7 @@ from civicgrid import __version__
 from civicgrid.bootstrap import App
 from civicgrid.domain.escalation import ESCALATION_REASON
 from civicgrid.entrypoints.api.errors import request_locale
+from civicgrid.entrypoints.web.audit_labels import audit_action
 from civicgrid.entrypoints.web.navigation import menu_for
 from civicgrid.i18n import translate
 
@@ -98,6 +99,7 @@ def page_context(request: Request, app: App) -> dict[str, Any]:
         "request": request,
         "_": _,
         "note": note,
+        "audit_action": lambda code: audit_action(code, locale),
         "locale": locale,
         "html_lang": "en" if locale == "en" else "zh-CN",
         "other_locale": "zh_CN" if locale == "en" else "en",
