@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +24,7 @@ from civicgrid.domain.geography import (
     check_map,
 )
 from civicgrid.domain.geojson import parse_feature_collection, read_map, to_feature_collection
+from civicgrid.i18n import translate as say
 from support import tiny_map
 
 
@@ -60,7 +62,10 @@ def test_self_intersecting_bowtie_is_refused() -> None:
     problems = check_map(swap(tiny_map(), "D1111", geometry=bowtie))
     assert kinds(problems) == ["invalid_geometry"]
     assert problems[0].codes == ("D1111",)
-    assert "Self-intersection" in problems[0].detail and "D1111 高新区-1-1-1-1" in problems[0].detail
+    assert "crosses itself near" in problems[0].detail and "D1111 高新区-1-1-1-1" in problems[0].detail
+    # Said in the admin's language, with the point GEOS names.
+    zh = say(problems[0].template, "zh_CN", **dict(problems[0].params))
+    assert "边界自相交，位置在" in zh and "Self-intersection" not in zh and re.search(r"\d+\.\d+ \d+", zh)
 
 
 def test_projected_coordinates_are_refused() -> None:
@@ -222,6 +227,28 @@ def test_malformed_features_become_problems_not_exceptions(feature: Any, kind: s
     areas, problems = parse_feature_collection({"type": "FeatureCollection", "features": [feature]})
     assert areas == []
     assert kind in kinds(problems)
+
+
+@pytest.mark.parametrize(
+    ("geometry", "said"),
+    [
+        ("nothing", "没有几何信息"),
+        ({"type": "Point", "coordinates": [1, 2]}, "几何类型是 Point"),
+        ({"type": "Polygon", "coordinates": [[["a", "b"]] * 4]}, "非数字"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, "没有闭合"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}, "至少需要四个"),
+        ({"type": "MultiPolygon", "coordinates": []}, "一组多边形"),
+        ({"type": "Polygon", "coordinates": 7}, "一组环"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1]] * 2]}, "经度和纬度"),
+    ],
+)
+def test_why_a_geometry_is_unreadable_is_said_in_chinese(geometry: Any, said: str) -> None:
+    _, problems = parse_feature_collection(
+        {"type": "FeatureCollection", "features": [_feature(GRID_PROPS, geometry)]}
+    )
+    [problem] = [p for p in problems if p.kind == "invalid_geometry"]
+    zh = say(problem.template, "zh_CN", **dict(problem.params))
+    assert said in zh and not re.search("[a-z]{4,}", re.sub("(Multi)?Polygon|Point", "", zh)), zh
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ GeoJSON in and out lives in ``civicgrid.domain.geojson``.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,6 +178,24 @@ _UNKNOWN_PARENT = N_("{area} names the parent {parent_code}, which is not in the
 _ROOT_WITH_PARENT = N_("{area} is the district, which has no parent, but names the parent {parent_code}.")
 _WRONG_PARENT = N_("{area} is a {level}, so its parent must be a {expected}, but {parent} is a {actual}.")
 _INVALID = N_("{area} has an invalid boundary: {reason}.")
+_INVALID_AT = N_("{area} has an invalid boundary: {reason} near {point} (lon lat).")
+_NOT_POLYGON = N_("it is not a polygon")
+_EMPTY = N_("it is empty")
+_NOT_A_NUMBER = N_("a coordinate is not a number")
+# GEOS's reasons (shapely.is_valid_reason: 'Self-intersection[116.3 39.9]'), said for the admin.
+GEOS_REASONS = {
+    "Self-intersection": N_("the boundary crosses itself"),
+    "Ring Self-intersection": N_("a ring touches itself"),
+    "Too few points in geometry component": N_("a ring has too few distinct points"),
+    "Hole lies outside shell": N_("a hole lies outside the outer ring"),
+    "Nested holes": N_("a hole lies inside another hole"),
+    "Interior is disconnected": N_("holes cut the inside into pieces"),
+    "Nested shells": N_("one part lies inside another"),
+    "Duplicate Rings": N_("a ring appears twice"),
+    "Invalid Coordinate": N_("a coordinate is invalid"),
+    "Ring is not closed": N_("a ring is not closed"),
+}
+_GEOS_REASON = re.compile(r"(?P<reason>[^\[]+)(?:\[(?P<point>[^\]]*)\])?")
 _NOT_WGS84 = N_("{area} has coordinates outside WGS84 lon/lat ({bounds}); projected, or lon/lat swapped?")
 _OUTSIDE = N_("{area} lies partly outside its parent {parent}: about {size} m² outside.")
 _OVERLAP = N_("{area} and {other} overlap by about {size} m².")
@@ -275,22 +294,33 @@ def _parent_problem(area: AreaSpec, parent: AreaSpec | None) -> MapProblem | Non
 def _geometry_problems(area: AreaSpec) -> list[MapProblem]:
     geom: Any = area.geometry
     if not isinstance(geom, Polygon | MultiPolygon):
-        return [_invalid(area, f"a {type(geom).__name__}, not a polygon")]
+        return [_invalid(area, _NOT_POLYGON)]
     if geom.is_empty:
-        return [_invalid(area, "it is empty")]
+        return [_invalid(area, _EMPTY)]
     if not np.isfinite(shapely.get_coordinates(geom)).all():
-        return [_invalid(area, "a coordinate is not a number")]
+        return [_invalid(area, _NOT_A_NUMBER)]
     lon_min, lat_min, lon_max, lat_max = (float(v) for v in geom.bounds)
     if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:
         bounds = f"{lon_min:.6g}, {lat_min:.6g} .. {lon_max:.6g}, {lat_max:.6g}"
         return [MapProblem.of("not_wgs84", [area.code], _NOT_WGS84, area=area.label, bounds=bounds)]
     if not shapely.is_valid(geom):
-        return [_invalid(area, str(shapely.is_valid_reason(geom)))]
+        return [_geos_invalid(area, str(shapely.is_valid_reason(geom)))]
     return []
 
 
 def _invalid(area: AreaSpec, reason: str) -> MapProblem:
     return MapProblem.of("invalid_geometry", [area.code], _INVALID, area=area.label, reason=reason)
+
+
+def _geos_invalid(area: AreaSpec, said: str) -> MapProblem:
+    """GEOS's reason in words of ours, with the point it names; a reason we do not know, as GEOS said it."""
+    found = _GEOS_REASON.fullmatch(said.strip())
+    reason = GEOS_REASONS.get(found["reason"].strip(), said) if found else said
+    if found and found["point"] and reason != said:
+        return MapProblem.of(
+            "invalid_geometry", [area.code], _INVALID_AT, area=area.label, reason=reason, point=found["point"]
+        )
+    return _invalid(area, reason)
 
 
 def _outside_parents(families: list[tuple[AreaSpec, list[AreaSpec]]]) -> list[MapProblem]:

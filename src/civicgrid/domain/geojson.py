@@ -36,11 +36,25 @@ _NO_PROPERTY = N_("Feature {index} has no usable '{property}' property.")
 _BAD_LEVEL = N_("Feature {index} has the unknown level '{level}'; expected one of {levels}.")
 _BAD_PARENT_CODE = N_("Feature {index} has a parent_code that is neither text nor a whole number.")
 _BAD_GEOMETRY = N_("Feature {index} has no usable polygon geometry: {reason}.")
+_BAD_KIND = N_("Feature {index} has a {shape} geometry, not a Polygon or MultiPolygon.")
+# Why a geometry cannot be read: each a message of its own, so the report reads in the admin's language.
+_NO_GEOMETRY = N_("no geometry")
+_NO_POLYGONS = N_("a MultiPolygon needs a list of polygons")
+_NO_RINGS = N_("a Polygon needs a list of rings")
+_SHORT_RING = N_("a ring needs at least four positions")
+_OPEN_RING = N_("a ring is not closed (its last position differs from its first)")
+_NO_POSITION = N_("a position needs a longitude and a latitude")
+_NOT_NUMBERS = N_("a position holds something other than numbers")
+_UNBUILDABLE = N_("its rings do not make a polygon")
 _LEVELS = ", ".join(_LEVEL_BY_TEXT)
 
 
 class _Malformed(Exception):
-    """A geometry the parser cannot read; stays inside this module."""
+    """A geometry the parser cannot read (its argument: one of the reasons above); stays in this module."""
+
+
+class _WrongKind(_Malformed):
+    """A geometry of a type other than Polygon and MultiPolygon (its argument: the type)."""
 
 
 def parse_feature_collection(data: object) -> tuple[list[AreaSpec], list[MapProblem]]:
@@ -136,6 +150,9 @@ def _parse_feature(index: int, feature: object) -> tuple[AreaSpec | None, list[M
         problems.append(MapProblem.of("missing_property", codes, _BAD_PARENT_CODE, index=index))
     try:
         geometry = _geometry(feature.get("geometry"))
+    except _WrongKind as exc:
+        problems.append(MapProblem.of("invalid_geometry", codes, _BAD_KIND, index=index, shape=exc))
+        return None, problems
     except _Malformed as exc:
         problems.append(MapProblem.of("invalid_geometry", codes, _BAD_GEOMETRY, index=index, reason=exc))
         return None, problems
@@ -156,39 +173,39 @@ def _text(value: object) -> str | None:
 
 def _geometry(raw: object) -> Polygon | MultiPolygon:
     if not isinstance(raw, dict):
-        raise _Malformed("no geometry")
+        raise _Malformed(_NO_GEOMETRY)
     kind, coordinates = raw.get("type"), raw.get("coordinates")
     try:
         if kind == "Polygon":
             return _polygon(coordinates)
         if kind == "MultiPolygon":
             if not isinstance(coordinates, list) or not coordinates:
-                raise _Malformed("a MultiPolygon needs a list of polygons")
+                raise _Malformed(_NO_POLYGONS)
             return MultiPolygon([_polygon(part) for part in coordinates])
     except (ShapelyError, ValueError, TypeError) as exc:
-        raise _Malformed(str(exc)) from exc
-    raise _Malformed(f"a {kind} geometry, not a Polygon or MultiPolygon")
+        raise _Malformed(_UNBUILDABLE) from exc
+    raise _WrongKind(kind if isinstance(kind, str) else repr(kind))
 
 
 def _polygon(rings: object) -> Polygon:
     if not isinstance(rings, list) or not rings:
-        raise _Malformed("a Polygon needs a list of rings")
+        raise _Malformed(_NO_RINGS)
     shell, *holes = (_ring(ring) for ring in rings)
     return Polygon(shell, holes)
 
 
 def _ring(ring: object) -> list[tuple[float, float]]:
     if not isinstance(ring, list) or len(ring) < 4:
-        raise _Malformed("a ring needs at least four positions")
+        raise _Malformed(_SHORT_RING)
     points = [_position(position) for position in ring]
     if points[0] != points[-1]:
-        raise _Malformed("a ring is not closed (its last position differs from its first)")
+        raise _Malformed(_OPEN_RING)
     return points
 
 
 def _position(position: object) -> tuple[float, float]:
     if not isinstance(position, list | tuple) or len(position) < 2:
-        raise _Malformed("a position needs a longitude and a latitude")
+        raise _Malformed(_NO_POSITION)
     lon, lat = position[0], position[1]
     if (
         isinstance(lon, bool)
@@ -196,5 +213,5 @@ def _position(position: object) -> tuple[float, float]:
         or not isinstance(lon, int | float)
         or not isinstance(lat, int | float)
     ):
-        raise _Malformed("a position holds something other than numbers")
+        raise _Malformed(_NOT_NUMBERS)
     return float(lon), float(lat)
