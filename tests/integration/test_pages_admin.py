@@ -148,7 +148,8 @@ def test_an_organisation_is_renamed_and_the_change_is_audited(admin: tuple[Civic
     assert "organisation.update" in audit_actions(civic)
     # The audit log shows the change's detail as text people read, Chinese and all (not \\u escapes).
     log = civic.client.get("/admin/audit").text
-    detail = log.split('修改单位 <code class="muted small">organisation.update</code>', 1)[1].split("</tr>", 1)[0]
+    named = '修改单位 <code class="muted small">organisation.update</code>'
+    detail = log.split(named, 1)[1].split("</tr>", 1)[0]
     assert "城管局" in detail and "\\u" not in detail
     empty = civic.client.post("/admin/organisations/chengguan", data=form | {"name_zh": "  "})
     assert empty.status_code == 422 and "城管局" in empty.text

@@ -217,8 +217,8 @@ class TextClassifier:
             jobs = available_cores() if X.nnz >= _NNZ_WORTH_A_WORKER else 1
         # max_nbytes=None: the workers get their own copies (scipy sorts a matrix's indices in place).
         whole, *parts = Parallel(n_jobs=max(1, jobs), max_nbytes=None)(
-            delayed(_fitted)(self._new_svm(), X[rows], y[rows])
-            for rows in [np.arange(len(y)), *(train for train, _ in splits)]
+            delayed(_fitted)(self._new_svm(), part_x, part_y)
+            for part_x, part_y in [(X, y), *((X[train], y[train]) for train, _ in splits)]
         )
         self._svm = whole
         self._labels = [str(c) for c in whole.classes_]
@@ -234,7 +234,7 @@ class TextClassifier:
             return 1.0
         oof = np.zeros((X.shape[0], len(self._labels)))
         for held, svm in held_out:
-            cols = [self._labels.index(str(c)) for c in svm.classes_]
+            cols = np.asarray([self._labels.index(str(c)) for c in svm.classes_])
             oof[np.ix_(held, cols)] = self._scores(svm, X[held])
         target = np.searchsorted(np.asarray(self._labels), y)
 
