@@ -60,7 +60,7 @@ def parse(
             raw[name] = [v for v in form.getlist(name) if isinstance(v, str) and v]
         elif name == "photos":
             raw[name] = photos
-        elif isinstance(value := form.get(name), str) and (value != "" or name in ("note", "reason")):
+        elif isinstance(value := _filled(form, name), str) and (value != "" or name in ("note", "reason")):
             raw[name] = _typed_time(action, name, value, timezone)
     if raw.get("satisfaction") == "":
         raw["satisfaction"] = None
@@ -74,6 +74,13 @@ def parse(
         raise InvalidForm(fields) from None
     params = body.model_dump(exclude={"expected_version"})
     return params, getattr(body, "expected_version", None)
+
+
+def _filled(form: FormData, name: str) -> str | None:
+    """A field's value; of several fields of one name (the merge form's candidates and its box for another
+    number), the last one filled in, so a typed number wins over a ticked candidate."""
+    values = [v for v in form.getlist(name) if isinstance(v, str)]
+    return next((v for v in reversed(values) if v), values[-1] if values else None)
 
 
 def field_messages(exc: InvalidForm, locale: str) -> dict[str, str]:
