@@ -466,6 +466,8 @@ def test_escalations_and_open_supervision_orders_are_listed_until_answered(civic
     board = page(civic, "/supervisor/escalations")
     assert board.count(number) >= 2 and "需要社区协调 &lt;script&gt;" in board and "请今天回复" in board
     assert "吹哨部门： 住建</span>" in board  # the organisation summoned, by its name
+    history = page(civic, f"/cases/{number}").split('id="history"', 1)[1]
+    assert "已召集: 高新区住房和城乡建设局" in history and "housing" not in history  # and on the case page
     act(civic, "worker", number, "accept")  # the unit answers
     board = page(civic, "/supervisor/escalations")
     assert "请今天回复" not in board and "需要社区协调" in board

@@ -169,6 +169,7 @@ def _organisations(app: App, locale: str) -> list[dict[str, Any]]:
 def _labels(app: App, sheet: CaseSheet, locale: str) -> Labels:
     case = sheet.case
     orgs = [case.org_code] + [str(e.data.get("org") or "") for e in case.history]
+    orgs += [str(code) for e in case.history for code in e.data.get("summon") or ()]  # escalations
     workers = [case.assignee_code] + [str(e.data.get("assignee") or "") for e in case.history]
     workers += [w["code"] for w in sheet.workers]
     if sheet.suggestion:
