@@ -241,6 +241,14 @@ def test_accounts_are_created_given_a_password_and_deactivated(admin: tuple[Civi
     assert civic.client.post("/admin/users", data=form, follow_redirects=False).status_code == 303
     weak = civic.client.post("/admin/users", data=form | {"username": "other", "password": "short"})
     assert weak.status_code in (400, 422) and 'value="other"' in weak.text
+    # Areas the map does not have are named and refused, the form kept; so is an overlong user name.
+    nowhere = civic.client.post("/admin/users", data=form | {"username": "other", "areas": "NOTACODE 123"})
+    assert nowhere.status_code == 422 and "地图中没有编码为 123, NOTACODE 的区域" in nowhere.text
+    assert 'value="NOTACODE 123"' in nowhere.text
+    long_name = civic.client.post("/admin/users", data=form | {"username": "x" * 40})
+    assert long_name.status_code == 422 and 'value="' + "x" * 40 + '"' in long_name.text
+    assert "username:" not in long_name.text
+    assert all(u.username != "other" for u in list_users(uow=civic.app.reader))
     assert (
         civic.client.post(
             "/admin/users/newdesk/password",

@@ -92,6 +92,11 @@ class UnknownWorker(NotFound):
     message = N_("Unknown grid worker: {code}.")
 
 
+class UnknownAreas(InvalidInput):
+    code = "unknown_area"
+    message = N_("The map has no area with the code {codes}.")
+
+
 class UnknownApiKey(NotFound):
     code = "unknown_api_key"
     message = N_("No API key matches {key}.")

@@ -18,6 +18,7 @@ from civicgrid.demo.people import WorkerSpec
 from civicgrid.domain.accounts import (
     InvalidCredentials,
     NotAllowed,
+    UnknownAreas,
     UnknownUser,
     UnknownWorker,
     User,
@@ -192,6 +193,8 @@ def _add_user(
         raise UnknownWorker(code=spec.worker_code)
     if spec.org_code is not None and not u.reference.organisation_exists(spec.org_code):
         raise UnknownOrganisation(code=spec.org_code)
+    if unknown := u.reference.unknown_areas(spec.area_codes):
+        raise UnknownAreas(codes=", ".join(unknown))
     if spec.role is Role.GRID_WORKER and not spec.area_codes and spec.worker_code is not None:
         # A grid worker's scope defaults to the grids the worker serves.
         spec = replace(spec, area_codes=u.accounts.grids_of_worker(spec.worker_code))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from civicgrid.adapters.calendar import YearSchedule
 from civicgrid.adapters.db.tables import (
+    areas,
     categories,
     holiday_schedules,
     major_categories,
@@ -92,6 +93,15 @@ class ReferenceRepository:
             organisations.c.code == code, organisations.c.active.is_(True)
         )
         return self.conn.execute(q).first() is not None
+
+    def unknown_areas(self, codes: Iterable[str]) -> list[str]:
+        """Those of ``codes`` that no area of the map has, sorted; none before a map is imported (accounts
+        may be made first, and the map brings their areas)."""
+        wanted = set(codes)
+        if not wanted or self.conn.execute(sa.select(areas.c.code).limit(1)).first() is None:
+            return []
+        known = set(self.conn.scalars(sa.select(areas.c.code).where(areas.c.code.in_(sorted(wanted)))))
+        return sorted(wanted - known)
 
     def worker_exists(self, code: str) -> bool:
         """Whether an active grid worker has this code."""

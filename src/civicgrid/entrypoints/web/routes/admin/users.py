@@ -62,8 +62,9 @@ def user_create(
     request: Request,
     caller: AdminCaller,
     app: AppDep,
-    username: Annotated[str, Form(max_length=64)] = "",
-    display_name: Annotated[str, Form(max_length=100)] = "",
+    # Generous limits: the account rules say what is wrong with a long name, on the form as typed.
+    username: Annotated[str, Form(max_length=2000)] = "",
+    display_name: Annotated[str, Form(max_length=2000)] = "",
     role: Annotated[str, Form(max_length=32)] = "",
     worker_code: Annotated[str, Form(max_length=32)] = "",
     org_code: Annotated[str, Form(max_length=32)] = "",
