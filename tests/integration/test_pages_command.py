@@ -266,3 +266,10 @@ def test_a_bad_period_on_the_page_is_explained_in_the_page(stored: Civic) -> Non
         "/command", params={"period": "custom", "from": "9999-12-01", "to": "9999-12-31"}
     )
     assert beyond.status_code == 422 and "日期须在 1900-01-01 至 8999-12-31 之间" in beyond.text
+    # An emptied or unreadable date box: said on the page, which keeps the form as it was asked.
+    for typed, said in (("", "请选择统计周期的开始日期和结束日期"), ("2026-13-01", "“起”不是有效日期")):
+        page = stored.client.get("/command", params={"period": "custom", "from": typed, "to": "2026-11-20"})
+        assert page.status_code == 422 and 'role="alert"' in page.text and 'id="f-from"' in page.text
+        assert '<option value="custom" selected' in page.text and 'value="2026-11-20"' in page.text
+        assert said in page.text.split('role="alert"', 1)[1][:200], typed
+        assert "from:" not in page.text and "ISO 8601" not in page.text

@@ -9,6 +9,7 @@ import pytest
 
 from civicgrid.domain.dashboard_periods import (
     InvalidPeriod,
+    PeriodNeedsDays,
     PeriodOutOfRange,
     PeriodTooLong,
     Preset,
@@ -75,7 +76,7 @@ def test_a_range_still_running_compares_with_the_same_elapsed_time() -> None:
 def test_backwards_or_overlong_ranges_are_refused(first: date, last: date) -> None:
     with pytest.raises((InvalidPeriod, PeriodTooLong)):
         period_of(Preset.CUSTOM, now=NOW, zone=BEIJING, first_day=first, last_day=last)
-    with pytest.raises(InvalidPeriod):
+    with pytest.raises(PeriodNeedsDays):
         period_of(Preset.CUSTOM, now=NOW, zone=BEIJING)
 
 

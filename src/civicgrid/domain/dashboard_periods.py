@@ -23,6 +23,26 @@ class InvalidPeriod(InvalidInput):
     message = N_("The period must start before it ends ('from' before 'to').")
 
 
+class PeriodNeedsDays(InvalidInput):
+    code = "invalid_period"
+    message = N_("A period from – to needs its first and its last day.")
+
+
+class UnreadableDay(InvalidInput):
+    code = "invalid_period"
+    message = N_("{field} is not a date; pick one, or type it like 2026-11-30.")
+
+
+def typed_day(text: str, field: str) -> date | None:
+    """A day as a date box sends it (year-month-day); None for an empty box; UnreadableDay otherwise."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UnreadableDay(field=field) from None
+
+
 class PeriodTooLong(InvalidInput):
     code = "invalid_period"
     message = N_("A period covers at most {days} days.")
@@ -86,7 +106,7 @@ def period_of(
     today = now.astimezone(zone).date()
     if preset is Preset.CUSTOM:
         if first_day is None or last_day is None:
-            raise InvalidPeriod()
+            raise PeriodNeedsDays()
         if not (FIRST_DAY <= first_day <= LAST_DAY and FIRST_DAY <= last_day <= LAST_DAY):
             raise PeriodOutOfRange(first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
         start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone)

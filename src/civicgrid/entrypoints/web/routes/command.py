@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from civicgrid.analytics.dashboard import Figure, RankGroup, overview
 from civicgrid.domain.access import scope_of
-from civicgrid.domain.dashboard_periods import Period, Preset, period_of
+from civicgrid.domain.dashboard_periods import Period, Preset, period_of, typed_day
 from civicgrid.domain.errors import DomainError
 from civicgrid.domain.roles import Role
 from civicgrid.entrypoints.api.deps import AppDep, Caller
@@ -68,15 +68,17 @@ def _page(
     choice: dict[str, Any],
     limit: int,
 ) -> Response:
-    error, status = None, 200
+    error, status, shown = None, 200, choice["period"]
     try:
-        period = _period(app, choice["period"], choice["first"], choice["last"])
+        first, last = typed_day(choice["first"], N_("From")), typed_day(choice["last"], N_("To (inclusive)"))
+        period = _period(app, choice["period"], first, last)
         if choice["period"] != Preset.CUSTOM:  # the date boxes show the preset's own days, not old ones
-            choice = {**choice, "first": None, "last": None}
+            choice = {**choice, "first": "", "last": ""}
     except DomainError as exc:
+        # The figures of the last 30 days meanwhile; the form keeps what was asked, to be put right.
         error, _fields, status = refusal(request, exc)
-        choice = {**choice, "period": Preset.LAST_30_DAYS}
-        period = _period(app, Preset.LAST_30_DAYS, None, None)
+        shown = Preset.LAST_30_DAYS
+        period = _period(app, shown, None, None)
     with app.engine.connect() as conn:
         data = overview(
             conn,
@@ -95,7 +97,7 @@ def _page(
         "error": error,
         "desk_areas": _areas(caller),
         "period_choices": [(p.value, label) for p, label in PERIODS.items()],
-        "period_label": PERIODS[choice["period"]],
+        "period_label": PERIODS[shown],
         "figure_labels": FIGURES,
         "group_labels": GROUPS,
         "js_figures": {k: translate(v, locale) for k, v in FIGURES.items()},
@@ -114,8 +116,8 @@ def desk(
     app: AppDep,
     caller: CommandCaller,
     period: Preset = Preset.LAST_30_DAYS,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
+    first: Annotated[str, Query(alias="from", max_length=40)] = "",
+    last: Annotated[str, Query(alias="to", max_length=40)] = "",
     group: RankGroup = "street",
     by: Figure = "score",
 ) -> Response:
@@ -137,8 +139,8 @@ def wall(
     app: AppDep,
     caller: CommandCaller,
     period: Preset = Preset.LAST_30_DAYS,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
+    first: Annotated[str, Query(alias="from", max_length=40)] = "",
+    last: Annotated[str, Query(alias="to", max_length=40)] = "",
 ) -> Response:
     """The 1920x1080 wall screen: the same figures in large type, refreshed every minute in place."""
     choice = {

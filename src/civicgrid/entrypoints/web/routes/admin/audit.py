@@ -14,11 +14,12 @@ from civicgrid.analytics.admin_queries import (
     audit_actions,
     audit_page,
 )
+from civicgrid.domain.errors import DomainError
 from civicgrid.entrypoints.api.case_filters import local_time
 from civicgrid.entrypoints.api.deps import AppDep
 from civicgrid.entrypoints.web.moments import typed_moment
 from civicgrid.entrypoints.web.queue_views import pages_of
-from civicgrid.entrypoints.web.rendering import render
+from civicgrid.entrypoints.web.rendering import refusal, render
 from civicgrid.entrypoints.web.routes.admin.common import PAGE_SIZE, AdminCaller
 from civicgrid.i18n import N_
 
@@ -49,10 +50,20 @@ def audit_page_view(
     request: Request,
     caller: AdminCaller,
     app: AppDep,
-    filters: AuditFiltersDep,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    since_text: Annotated[str, Query(alias="from", max_length=40)] = "",
+    until_text: Annotated[str, Query(alias="to", max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
     """Every sign-in and every write, newest first, filtered by who, what and when."""
+    error, status = None, 200
+    try:
+        filters = audit_filters(app, actor, action, since_text, until_text)
+    except DomainError as exc:
+        # Said above the log, unfiltered by time meanwhile; the boxes keep what was typed.
+        error, _fields, status = refusal(request, exc)
+        filters = audit_filters(app, actor, action, "", "")
     with app.engine.connect() as conn:
         found = audit_page(conn, filters, page=page, page_size=PAGE_SIZE)
         actions = audit_actions(conn)
@@ -64,12 +75,13 @@ def audit_page_view(
         "filters": {
             "actor": filters.actor or "",
             "action": filters.action or "",
-            "from": _field_value(filters.since, zone),
-            "to": _field_value(filters.until, zone),
+            "from": _field_value(filters.since, zone) if not error else since_text,
+            "to": _field_value(filters.until, zone) if not error else until_text,
         },
         "query": str(request.url.query),
+        "error": error,
     }
-    return render(request, "admin/audit.html", context)
+    return render(request, "admin/audit.html", context, status_code=status)
 
 
 def _field_value(moment: datetime | None, zone: ZoneInfo) -> str:
