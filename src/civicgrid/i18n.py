@@ -54,16 +54,31 @@ def locale_from_environment() -> str:
     return DEFAULT_LOCALE
 
 
+def both(zh: str, en: str) -> dict[str, str]:
+    """A name in both languages, as a message parameter: ``translate`` shows the reader's (JSON-safe, so
+    a stored message keeps it)."""
+    return {"zh_CN": zh, "en": en or zh}
+
+
 def translate(message: str, locale: str | None = None, /, **params: Any) -> str:
     """Translate ``message`` into ``locale`` and fill its ``{named}`` placeholders."""
     loc = normalise_locale(locale) if locale else DEFAULT_LOCALE
     catalogue = _catalogue(loc)
     text = catalogue.get(message, message)
     if params:
-        # Parameters that are codes with a label of their own (statuses, actions, levels) are shown by label.
-        shown = {k: catalogue.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
+        # Parameters that are codes with a label of their own (statuses, actions, levels) are shown by label;
+        # names in both languages (``both``) in the reader's.
+        shown = {k: _shown(v, loc, catalogue) for k, v in params.items()}
         try:
             return text.format(**shown)
         except (KeyError, IndexError, ValueError):
-            return message.format(**params)
+            return message.format(**{k: _shown(v, "en", {}) for k, v in params.items()})
     return text
+
+
+def _shown(value: Any, locale: str, catalogue: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return catalogue.get(value, value)
+    if isinstance(value, dict) and "zh_CN" in value:
+        return value.get(locale) or value["zh_CN"]
+    return value

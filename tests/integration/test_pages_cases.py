@@ -121,6 +121,9 @@ def test_a_case_goes_through_its_whole_life_on_the_case_page(civic: Civic) -> No
     org, worker = selected(html, "f-dispatch-org_code"), selected(html, "f-dispatch-assignee_code")
     assert (org, worker) == (suggested.org_code, suggested.assignee_code) == ("chengguan", "P0001")
     assert "P0001" in html.split('id="suggestion"', 1)[1].split("</div>", 1)[0] or "城管队员" in html
+    # Its reasons name the category and the department in the reader's language.
+    english = page(civic, number, lang="en").split('id="suggestion"', 1)[1].split("</form>", 1)[0]
+    assert "handles" in english and not re.search("[\u4e00-\u9fff]{2,} handles", english), english
     # The suggestion is preselected and overridable: the operator sends it to the grid's own worker.
     assert post(civic, number, "dispatch", html, org_code=org, assignee_code="F0001").status_code == 303
     case = stored(civic, number)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from civicgrid.domain.case_types import AreaChain
 from civicgrid.domain.errors import N_
+from civicgrid.i18n import translate
 
 # Reasons, in the order a suggestion lists them. Parameters are names (already readable), numbers, or %.
 READS_LIKE = N_("The text reads like {category} ({p}%)")
@@ -70,7 +71,7 @@ class Reason:
 
     def render(self) -> str:
         """The English text (the edges translate ``message`` with ``params`` instead)."""
-        return self.message.format(**self.params)
+        return translate(self.message, "en", **self.params)
 
 
 def reason(message: str, **params: Any) -> Reason:
@@ -162,18 +163,19 @@ def least_loaded(workers: Sequence[WorkerLoad]) -> WorkerLoad | None:
 def route(
     *,
     category_code: str,
-    category_name: str,
+    category_name: str | Mapping[str, str],
     default_org: str,
     chain: AreaChain,
     rules: Sequence[RoutingRule],
     workers: Sequence[WorkerLoad],
-    organisations: Mapping[str, str],
+    organisations: Mapping[str, str | Mapping[str, str]],
     area_names: Mapping[str, str],
     district_code: str | None = None,
 ) -> Route:
     """Route a category at a place: rule or default organisation, then the least-loaded eligible worker.
 
-    ``organisations`` maps the active organisations' codes to names: a rule or default naming anything else
+    ``organisations`` maps the active organisations' codes to names (``i18n.both`` for both languages, as
+    ``category_name`` may be): a rule or default naming anything else
     leaves the report unowned, and it goes to the street's command sub-centre. ``workers`` are those serving
     the grid or micro-grid of the place.
     """

@@ -34,6 +34,7 @@ from civicgrid.domain.dispatch import (
 )
 from civicgrid.domain.errors import N_, DomainError
 from civicgrid.domain.roles import Actor
+from civicgrid.i18n import both
 from civicgrid.services.locating import Locator
 from civicgrid.services.workflow import view_case
 
@@ -50,12 +51,17 @@ class RoutingContext:
     """What routing reads from the database, once for a batch of reports."""
 
     rules: dict[str, list[RoutingRule]]
-    organisations: dict[str, str]
+    organisations: dict[str, dict[str, str]]
     district: str | None
     workers: dict[str, list[dict[str, object]]]  # grid or micro-grid code -> workers serving it
     load: Counter[str]  # open cases per worker (those dispatched by this batch included)
     names: dict[str, str]
     catalogue_rows: dict[str, Category | None] = field(default_factory=dict)
+
+
+def _named(category: Category) -> dict[str, str]:
+    """A category's name in both languages, for a reason's text."""
+    return both(category.name_zh, category.name_en)
 
 
 def routing_context(u: UnitOfWork, chains: Sequence[AreaChain]) -> RoutingContext:
@@ -118,25 +124,25 @@ def build(
         reasons.append(reason(NOT_READ))
     if category_code is not None:
         category = u.reference.category(category_code)
-        reasons.append(reason(CHOSEN_CATEGORY, category=category.name_zh))
+        reasons.append(reason(CHOSEN_CATEGORY, category=_named(category)))
         confidence = dict(top).get(category.code)
         if top and top[0][0] != category.code:
             other = _active_category(u, ctx, top[0][0])
             if other is not None:
-                reasons.append(reason(READS_LIKE, category=other.name_zh, p=percent(top[0][1])))
+                reasons.append(reason(READS_LIKE, category=_named(other), p=percent(top[0][1])))
     else:
         category, confidence = _classified(u, ctx, top, description)
         if confidence is not None:
-            reasons.append(reason(READS_LIKE, category=category.name_zh, p=percent(confidence)))
+            reasons.append(reason(READS_LIKE, category=_named(category), p=percent(confidence)))
         elif unread:
-            reasons.append(reason(KEYWORD_ONLY, category=category.name_zh))
+            reasons.append(reason(KEYWORD_ONLY, category=_named(category)))
         else:
-            reasons.append(reason(NAMES_CATEGORY, category=category.name_zh))
+            reasons.append(reason(NAMES_CATEGORY, category=_named(category)))
     serving = [w for place in (chain.grid, chain.microgrid) for w in ctx.workers.get(place, [])]
     unique = {str(w["code"]): w for w in serving}
     routed = route(
         category_code=category.code,
-        category_name=category.name_zh,
+        category_name=_named(category),
         default_org=category.department,
         chain=chain,
         rules=ctx.rules.get(category.code, []),

@@ -15,6 +15,7 @@ from civicgrid.adapters.db.dispatch_tables import dispatch_models, routing_rules
 from civicgrid.adapters.db.tables import areas, cases, categories, organisations, worker_grids, workers
 from civicgrid.domain.case_types import OPEN_STATUSES, Outcome, Status
 from civicgrid.domain.dispatch import ModelInfo, RoutingRule
+from civicgrid.i18n import both
 
 FINISHED = (Status.CLOSED.value, Status.EVALUATED.value)
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -148,12 +149,12 @@ class DispatchRepository:
         return found[0] if found else None
 
     # --------------------------------------------------------------- routing
-    def organisation_names(self) -> dict[str, str]:
-        """Active organisations: code -> short Chinese name."""
-        q = sa.select(organisations.c.code, organisations.c.short_name_zh).where(
-            organisations.c.active.is_(True)
-        )
-        return {r.code: r.short_name_zh for r in self.conn.execute(q)}
+    def organisation_names(self) -> dict[str, dict[str, str]]:
+        """Active organisations: code -> short name in both languages (``i18n.both``)."""
+        q = sa.select(
+            organisations.c.code, organisations.c.short_name_zh, organisations.c.short_name_en
+        ).where(organisations.c.active.is_(True))
+        return {r.code: both(r.short_name_zh, r.short_name_en) for r in self.conn.execute(q)}
 
     def area_levels(self, codes: Sequence[str]) -> dict[str, str]:
         """code -> level of the given areas that exist."""
