@@ -54,7 +54,8 @@ def test_docs_work_offline(civic: Civic) -> None:
 def test_an_anonymous_report_is_acknowledged_with_a_number_and_a_tracking_link(civic: Civic) -> None:
     created = report(civic)
     assert created["status"] == "submitted" and created["number"].startswith("20261102")
-    assert created["tracking_url"].endswith(created["tracking_token"])
+    assert created["tracking_url"].endswith("/track/" + created["tracking_token"])
+    assert "/api/" not in created["tracking_url"]  # the page the reporter opens, not the JSON
     public = civic.client.get(f"/api/v1/track/{created['tracking_token']}").json()
     assert public["number"] == created["number"] and public["area"] == "高新区-1-1"
     text = str(public)

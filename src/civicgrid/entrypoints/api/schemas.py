@@ -65,7 +65,9 @@ class CaseCreated(BaseModel):
     number: str
     status: str
     tracking_token: str | None = Field(None, description="Secret: the tracking link's key. Shown once.")
-    tracking_url: str | None = None
+    tracking_url: str | None = Field(
+        None, description="The tracking page to give the reporter; its JSON is GET /api/v1/track/{token}."
+    )
 
 
 class ReporterOut(BaseModel):

@@ -71,7 +71,8 @@ async def create_case(
         number=receipt.number,
         status=receipt.status,
         tracking_token=receipt.tracking_token,
-        tracking_url=f"{base}/api/v1/track/{receipt.tracking_token}" if receipt.tracking_token else None,
+        # The page the reporter opens (a hotline sends it by SMS); GET /api/v1/track/{token} is its JSON.
+        tracking_url=f"{base}/track/{receipt.tracking_token}" if receipt.tracking_token else None,
     )
     headers = {"Idempotent-Replayed": "true"} if receipt.replayed else {}
     return JSONResponse(out.model_dump(mode="json"), status_code=201, headers=headers)
