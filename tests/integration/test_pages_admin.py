@@ -11,6 +11,7 @@ from test_pages import sign_in
 
 from civicgrid.adapters.db.tables import time_limits
 from civicgrid.analytics.admin_queries import WorkerFilters, worker_page
+from civicgrid.services import dispatch
 from civicgrid.services.accounts import list_users
 from civicgrid.services.api_keys import list_api_keys
 from civicgrid.services.reference import categories, organisations
@@ -26,6 +27,7 @@ ADMIN_PAGES = [
     "/admin/workers/F0001",
     "/admin/categories",
     "/admin/categories/C0101",
+    "/admin/routing",
     "/admin/users",
     "/admin/apikeys",
     "/admin/audit",
@@ -345,3 +347,26 @@ def test_the_account_list_names_a_handlers_department(admin: tuple[Civic, str]) 
     listed = civic.client.get("/admin/users").text
     handler = listed.split(">handler<", 1)[1].split("</tr>", 1)[0]
     assert "城管" in handler and "chengguan" not in handler
+
+
+def test_a_routing_rule_is_added_listed_by_name_refused_twice_and_removed(admin: tuple[Civic, str]) -> None:
+    civic, csrf = admin
+    rule = {"csrf_token": csrf, "category_code": "C0101", "area_code": "D1", "org_code": "housing"}
+    form = civic.client.get("/admin/routing").text
+    assert 'option value="D1"' in form and 'option value="housing"' in form  # the choices are offered
+    assert civic.client.post("/admin/routing", data=rule, follow_redirects=False).status_code == 303
+    [stored] = dispatch.list_rules(uow=civic.app.reader)
+    assert (stored.category_code, stored.area_code, stored.org_code) == ("C0101", "D1", "housing")
+    listed = civic.client.get("/admin/routing").text.split('id="rules"', 1)[1].split("</table>", 1)[0]
+    assert "住建" in listed and "高新区-1" in listed and f"/admin/routing/{stored.id}/remove" in listed
+    # The same category in the same area again, and an area the map lacks: said, the form kept.
+    twice = civic.client.post("/admin/routing", data=rule)
+    assert twice.status_code == 400 and "已有" in twice.text and 'role="alert"' in twice.text
+    nowhere = civic.client.post("/admin/routing", data=rule | {"area_code": "NOWHERE"})
+    assert nowhere.status_code == 404 and "NOWHERE" in nowhere.text and 'value="NOWHERE"' in nowhere.text
+    assert len(dispatch.list_rules(uow=civic.app.reader)) == 1
+    removed = civic.client.post(
+        f"/admin/routing/{stored.id}/remove", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert removed.status_code == 303 and dispatch.list_rules(uow=civic.app.reader) == []
+    assert {"dispatch.rule_add", "dispatch.rule_remove"} <= set(audit_actions(civic))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from civicgrid.adapters.db.account_tables import api_keys, audit_log, users
-from civicgrid.adapters.db.tables import categories, organisations, worker_grids, workers
+from civicgrid.adapters.db.tables import areas, categories, organisations, worker_grids, workers
 from civicgrid.analytics.case_queries import Page, escape_like
 from civicgrid.domain.case_types import mask_phone
 
@@ -164,3 +164,18 @@ def _as_roster(conn: Connection, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         r["grid_codes"] = sorted(grids.get(r["code"], []))
         r["phone"] = mask_phone(r["phone"])
+
+
+# The levels a routing rule is usually written for (a micro-grid may be typed by its code).
+RULE_LEVELS = ("district", "street", "community", "grid")
+
+
+def area_choices(conn: Connection) -> list[dict[str, str]]:
+    """The areas a routing rule form offers: code, name and level, the district and its streets first."""
+    order = sa.case({level: i for i, level in enumerate(RULE_LEVELS)}, value=areas.c.level)
+    q = (
+        sa.select(areas.c.code, areas.c.name, areas.c.level)
+        .where(areas.c.level.in_(RULE_LEVELS))
+        .order_by(order, areas.c.code)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]

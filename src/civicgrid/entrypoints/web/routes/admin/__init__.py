@@ -1,4 +1,5 @@
-"""The administrator's pages (/admin): map, organisations, workers, categories, accounts, API keys, audit log.
+"""The administrator's pages (/admin): map, organisations, workers, categories, routing rules, accounts, API
+keys, audit log.
 
 One module a noun, each with its own router; ``ROUTERS`` is the order the pages install them in (within a
 module a fixed path such as /admin/workers/new comes before /admin/workers/{code}).
@@ -13,10 +14,12 @@ from civicgrid.entrypoints.web.routes.admin import (
     keys,
     organisations,
     overview,
+    routing,
     users,
     workers,
 )
 
 ROUTERS = [
-    part.router for part in (overview, grid_map, organisations, workers, categories, users, keys, audit)
+    part.router
+    for part in (overview, grid_map, organisations, workers, categories, routing, users, keys, audit)
 ]
