@@ -229,6 +229,20 @@ def test_a_rating_is_taken_once_and_only_on_a_closed_case(civic: Civic) -> None:
     again = civic.client.post(f"/track/{token}/rating", data={"satisfaction": "unsatisfied"})
     assert again.status_code == 409
     assert stored(civic, number)["satisfaction"] == "basically_satisfied"
+    assert "您在回访电话中的评价" not in after.text  # rated here, by the resident
+
+
+def test_a_rating_taken_on_the_callback_call_is_said_to_be_so(civic: Civic) -> None:
+    number, token = file_without_js(civic)
+    close(civic, number)
+    body = {"valid": True, "contacted": True, "resolved": True, "satisfaction": "satisfied"}
+    called = civic.client.post(f"/api/v1/cases/{number}/callback", json=body, headers=civic.as_("operator"))
+    assert called.status_code == 200, called.text
+    page = civic.client.get(f"/track/{token}").text
+    given = page.split('id="rating-given"', 1)[1].split("</p>", 1)[0]
+    assert "您在回访电话中的评价" in given and "满意" in given and 'name="satisfaction"' not in page
+    public = civic.client.get(f"/api/v1/track/{token}").json()
+    assert public["rating"] == "satisfied" and public["rated_on_a_call"] is True
 
 
 def test_script_typed_in_the_description_is_escaped_on_the_tracking_page(civic: Civic) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
-from civicgrid.domain.case_types import Callback, Outcome, Satisfaction, Status
+from civicgrid.domain.case_types import Action, Callback, Outcome, Satisfaction, Status
 from civicgrid.domain.cases import Case
 from civicgrid.domain.errors import NotFound
 from civicgrid.domain.roles import Actor, Role
@@ -38,6 +38,12 @@ class Tracked:
         """This reporter's own rating, if given."""
         callback = (self.own or self.case).callback
         return callback.satisfaction if callback else None
+
+    @property
+    def rated_on_a_call(self) -> bool:
+        """The rating was given on the staff's callback call (they recorded it), not on this page."""
+        calls = [e for e in (self.own or self.case).history() if e.action is Action.CALLBACK]
+        return bool(calls) and calls[-1].actor_role is not Role.RESIDENT
 
 
 def case_by_token(*, uow: Callable[[], UnitOfWork], token: str) -> Tracked:

@@ -138,6 +138,7 @@ def case_public(tracked: Tracked) -> CasePublic:
         closed_at=case.closed_at,
         can_rate=tracked.can_rate,
         rating=rating.value if rating else None,
+        rated_on_a_call=rating is not None and tracked.rated_on_a_call,
         merged_from=tracked.own.number if tracked.own is not None else None,
         history=[
             PublicEvent(

@@ -192,6 +192,9 @@ class CasePublic(BaseModel):
     closed_at: datetime | None
     can_rate: bool
     rating: str | None
+    rated_on_a_call: bool = Field(
+        False, description="The rating was given on the staff's callback call, not through this link."
+    )
     history: list[PublicEvent]
     merged_from: str | None = Field(
         None, description="The reporter's own case number when it was merged into the case shown."
