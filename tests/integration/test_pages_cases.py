@@ -196,6 +196,9 @@ def test_a_supervisor_decides_a_pending_extension_and_the_worker_may_not(civic: 
     assert post(civic, number, "decide", html, approve="true").status_code == 303
     case = stored(civic, number)
     assert case.pending is None and case.extension_count == 1 and case.due is not None and case.due > due
+    counts = page(civic, number, lang="en").split('aria-label="Counts"', 1)[1].split("</ul>", 1)[0]
+    assert '<span class="n">1</span> extension</li>' in counts and "0</span> returns" in counts
+    assert '<span class="n">1</span> 次延期' in page(civic, number)
 
 
 def test_the_desk_merges_a_duplicate_it_is_offered_and_rejects_with_a_reason(civic: Civic) -> None:
