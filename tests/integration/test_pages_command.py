@@ -240,6 +240,11 @@ def test_the_figures_on_the_desk_match_the_fixture(stored: Civic) -> None:
     assert "100.0%" in kpis and "33.3%" in kpis  # response 1/1, closure 1/3
     assert "公用设施" in page and "雨水箅子" in page
     assert "1 without data for this figure are not ranked" in page or "不参与排名" in page
+    # The overdue figure leads to the overdue cases themselves (the leader may list cases).
+    assert 'id="overdue-list" href="/cases?overdue=true"' in kpis
+    listed = stored.client.get("/cases", params={"overdue": "true"})
+    assert listed.status_code == 200
+    assert 'id="overdue-list"' not in stored.client.get("/command/wall").text
 
 
 @pytest.mark.parametrize("who", ["worker", "handler", "admin", "resident"])
