@@ -19,6 +19,12 @@ def rows_of_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
+def column(rows: list[list[str]], header: str) -> list[str]:
+    """The cells under a header (in the file's language), the header row aside."""
+    at = rows[0].index(header)
+    return [row[at] for row in rows[1:]]
+
+
 def test_a_case_list_exports_as_csv_with_translated_headers_and_labels(civic: Civic) -> None:
     first = report(civic)
     report(civic, description="路灯不亮", category_code="C0101")
@@ -34,6 +40,10 @@ def test_a_case_list_exports_as_csv_with_translated_headers_and_labels(civic: Ci
         ).content
     )
     assert english[0][0] == "Case number"
+    # Names where the pages show names, the codes a spreadsheet filters by beside them; no raw codes.
+    assert column(rows, "事项分类") == ["井盖", "井盖"] and column(rows, "小类编码")[0] == "C0101"
+    assert column(english, "Category")[0] == "Manhole cover" and "none" not in column(rows, "预警")
+    assert column(rows, "街道")[0].startswith("高新区") and column(rows, "微网格编码")[0].startswith("D")
 
 
 def test_the_export_takes_the_lists_filters(civic: Civic) -> None:
@@ -42,7 +52,7 @@ def test_the_export_takes_the_lists_filters(civic: Civic) -> None:
     rows = rows_of_csv(
         civic.client.get("/exports/cases.csv", params={"q": "路灯"}, headers=civic.as_("operator")).content
     )
-    assert len(rows) == 2 and "路灯" in rows[1][5]
+    assert len(rows) == 2 and "路灯" in column(rows, "问题描述")[0]
     bad = civic.client.get("/exports/cases.csv", params={"status": "nonsense"}, headers=civic.as_("operator"))
     assert bad.status_code == 422
 
@@ -52,9 +62,9 @@ def test_exports_mask_personal_data_as_the_list_does_and_keep_scope(civic: Civic
     act(civic, "operator", number, "register")
     act(civic, "operator", number, "dispatch", org_code="chengguan", assignee_code="F0001")
     full = rows_of_csv(civic.client.get("/exports/cases.csv", headers=civic.as_("operator")).content)
-    assert full[1][13:15] == ["张三", "13812341234"]
+    assert [column(full, "反映人")[0], column(full, "电话")[0]] == ["张三", "13812341234"]
     leader = rows_of_csv(civic.client.get("/exports/cases.csv", headers=civic.as_("leader")).content)
-    assert leader[1][13:15] == ["张*", "138****1234"]
+    assert [column(leader, "反映人")[0], column(leader, "电话")[0]] == ["张*", "138****1234"]
     other_grid = rows_of_csv(civic.client.get("/exports/cases.csv", headers=civic.as_("worker2")).content)
     assert len(other_grid) == 1  # headers only: the case is in another grid
 
@@ -62,11 +72,12 @@ def test_exports_mask_personal_data_as_the_list_does_and_keep_scope(civic: Civic
 def test_text_a_spreadsheet_would_run_is_neutralised(civic: Civic) -> None:
     report(civic, description='=HYPERLINK("http://evil.example","click")')
     rows = rows_of_csv(civic.client.get("/exports/cases.csv", headers=civic.as_("operator")).content)
-    assert rows[1][5].startswith("'=HYPERLINK")
+    assert column(rows, "问题描述")[0].startswith("'=HYPERLINK")
     book = load_workbook(
         io.BytesIO(civic.client.get("/exports/cases.xlsx", headers=civic.as_("operator")).content)
     )
-    assert book.active["F2"].value.startswith("'=")
+    headers = [c.value for c in book.active[1]]
+    assert book.active.cell(2, headers.index("问题描述") + 1).value.startswith("'=")
 
 
 def test_a_case_list_exports_as_a_workbook_with_real_dates(civic: Civic) -> None:
@@ -76,7 +87,8 @@ def test_a_case_list_exports_as_a_workbook_with_real_dates(civic: Civic) -> None
     sheet = load_workbook(io.BytesIO(answer.content)).active
     assert sheet["A1"].value == "案件编号" and sheet["A1"].font.bold
     assert sheet.freeze_panes == "A2"
-    submitted = sheet.cell(row=2, column=16).value
+    headers = [c.value for c in sheet[1]]
+    submitted = sheet.cell(row=2, column=headers.index("上报时间") + 1).value
     assert isinstance(submitted, datetime) and submitted.hour == 9  # 09:00 in Beijing, not 01:00 UTC
 
 

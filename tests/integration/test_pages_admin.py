@@ -321,6 +321,7 @@ def test_the_audit_export_takes_what_the_audit_search_sent(admin: tuple[Civic, s
     assert exported.status_code == 200, exported.text[:300]
     lines = exported.content.decode("utf-8-sig").strip().splitlines()[1:]
     assert lines and all("sign_in" in line for line in lines)
+    assert all(",登录,sign_in," in line for line in lines)  # named, the code beside
     bounded = civic.client.get("/exports/audit.csv", params={**searched, "from": "2026-11-02T09:00"})
     assert bounded.status_code == 200 and bounded.content.decode("utf-8-sig").count("\n") == len(lines) + 1
     refused = civic.client.get("/exports/audit.csv", params={**searched, "to": "yesterday"})

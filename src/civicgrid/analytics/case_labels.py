@@ -96,6 +96,20 @@ def labels_for(
     )
 
 
+def every_label(conn: Connection, *, locale: str) -> Labels:
+    """The names of every category, organisation (short), worker and area: for an export of many cases,
+    whose codes are not known before its rows stream (a few thousand names, read once)."""
+    en = locale == "en"
+    org_name = organisations.c.short_name_en if en else organisations.c.short_name_zh
+    cat_name = categories.c.name_en if en else categories.c.name_zh
+    return Labels(
+        categories=dict(conn.execute(sa.select(categories.c.code, cat_name)).tuples().all()),
+        organisations=dict(conn.execute(sa.select(organisations.c.code, org_name)).tuples().all()),
+        workers=dict(conn.execute(sa.select(workers.c.code, workers.c.name)).tuples().all()),
+        areas=dict(conn.execute(sa.select(areas.c.code, areas.c.name)).tuples().all()),
+    )
+
+
 def choices(conn: Connection, *, locale: str) -> dict[str, list[dict[str, Any]]]:
     """What a case search form offers: streets and communities, organisations, categories by major class."""
     en = locale == "en"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from civicgrid.analytics.admin_queries import AuditFilters, WorkerFilters, audit_rows, worker_rows
+from civicgrid.analytics.case_labels import every_label
 from civicgrid.analytics.case_queries import CaseFilters, case_rows, row_reporter
 from civicgrid.analytics.exports import Column, Table, check_size
 from civicgrid.domain.access import CaseScope
@@ -21,16 +22,19 @@ CASE_COLUMNS = (
     Column("number", N_("Case number")),
     Column("status", N_("Status"), "label"),
     Column("source", N_("Source"), "label"),
-    Column("category_code", N_("Category")),
+    Column("category", N_("Category")),
+    Column("category_code", N_("Category code")),
     Column("urgency", N_("Urgency"), "label"),
     Column("description", N_("Description")),
     Column("address", N_("Address")),
-    Column("street_code", N_("Street")),
-    Column("community_code", N_("Community")),
-    Column("grid_code", N_("Grid")),
-    Column("microgrid_code", N_("Micro-grid")),
-    Column("org_code", N_("Department")),
-    Column("assignee_code", N_("Assignee")),
+    Column("street", N_("Street")),
+    Column("community", N_("Community")),
+    Column("grid", N_("Grid")),
+    Column("microgrid", N_("Micro-grid")),
+    Column("microgrid_code", N_("Micro-grid code")),
+    Column("org", N_("Department")),
+    Column("assignee", N_("Assignee")),
+    Column("assignee_code", N_("Assignee code")),
     Column("reporter_name", N_("Reporter")),
     Column("reporter_phone", N_("Phone")),
     Column("submitted_at", N_("Submitted"), "time"),
@@ -43,18 +47,26 @@ CASE_COLUMNS = (
 
 
 def cases_table(
-    conn: Connection, *, scope: CaseScope, filters: CaseFilters, actor: Actor, now: datetime
+    conn: Connection, *, scope: CaseScope, filters: CaseFilters, actor: Actor, now: datetime, locale: str
 ) -> Table:
-    """The cases of a list, personal data masked exactly as the list masks it for ``actor``."""
+    """The cases of a list, personal data masked exactly as the list masks it for ``actor``; names in
+    ``locale`` beside the codes a spreadsheet filters by (category, micro-grid, assignee)."""
     total, rows = case_rows(conn, scope=scope, filters=filters, now=now)
     check_size(total)
     running = {s.value for s in ASSIGNED_STATUSES}
+    names = every_label(conn, locale=locale)
 
     def masked() -> Iterator[dict[str, Any]]:
         for row in rows:
             reporter = row_reporter(row, actor)
             row["reporter_name"], row["reporter_phone"] = reporter.name, reporter.phone
             row["overdue"] = bool(row["status"] in running and row["due"] is not None and row["due"] < now)
+            row["category"] = names.category(row["category_code"])
+            for level in ("street", "community", "grid", "microgrid"):
+                row[level] = names.area(row[f"{level}_code"])
+            row["org"] = names.organisation(row["org_code"])
+            row["assignee"] = names.worker(row["assignee_code"])
+            row["warning"] = f"warning_{row['warning']}" if row["warning"] in ("yellow", "red") else ""
             yield row
 
     return Table("cases", CASE_COLUMNS, masked(), total)
@@ -96,18 +108,33 @@ AUDIT_COLUMNS = (
     Column("at", N_("When"), "time"),
     Column("actor_name", N_("Who")),
     Column("actor_role", N_("Role"), "label"),
-    Column("action", N_("Action")),
+    Column("action_name", N_("Action")),
+    Column("action", N_("Action code")),
     Column("target", N_("Target")),
     Column("detail", N_("Detail")),
     Column("client", N_("Address")),
 )
 
 
-def audit_table(conn: Connection, filters: AuditFilters) -> Table:
-    """The audit log lines that match, newest first."""
+def audit_table(
+    conn: Connection,
+    filters: AuditFilters,
+    *,
+    name_action: Callable[[str], str] = str,
+    say_detail: Callable[[Any], str] = str,
+) -> Table:
+    """The audit log lines that match, newest first; each action named and its detail put in words by the
+    page's own functions (the audit page's, so the file reads as the page does)."""
     total, rows = audit_rows(conn, filters)
     check_size(total)
-    return Table("audit", AUDIT_COLUMNS, rows, total)
+
+    def said() -> Iterator[dict[str, Any]]:
+        for row in rows:
+            row["action_name"] = name_action(row["action"])
+            row["detail"] = say_detail(row["detail"]) if row["detail"] else ""
+            yield row
+
+    return Table("audit", AUDIT_COLUMNS, said(), total)
 
 
 WORKER_COLUMNS = (

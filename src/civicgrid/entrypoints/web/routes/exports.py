@@ -22,6 +22,8 @@ from civicgrid.entrypoints.api.deps import AppDep, Caller, StaffDep
 from civicgrid.entrypoints.api.errors import request_locale
 from civicgrid.entrypoints.api.routes.figures import Group
 from civicgrid.entrypoints.web.access import require
+from civicgrid.entrypoints.web.audit_labels import audit_action
+from civicgrid.entrypoints.web.rendering import readable
 from civicgrid.entrypoints.web.routes.admin.audit import AuditFiltersDep
 from civicgrid.entrypoints.web.routes.admin.workers import WorkerFiltersDep
 from civicgrid.i18n import translate
@@ -86,7 +88,12 @@ def export_cases(
     table, conn = _with_connection(
         app,
         lambda c: tables.cases_table(
-            c, scope=scope_of(caller.actor), filters=filters, actor=caller.actor, now=now
+            c,
+            scope=scope_of(caller.actor),
+            filters=filters,
+            actor=caller.actor,
+            now=now,
+            locale=request_locale(request),
         ),
     )
     return _send(request, app, table, fmt, conn)
@@ -118,7 +125,13 @@ def export_audit(
     fmt: Format, request: Request, app: AppDep, caller: AdminDep, filters: AuditFiltersDep
 ) -> Response:
     """The audit log lines that match (administrators), with the audit page's own filters."""
-    table, conn = _with_connection(app, lambda c: tables.audit_table(c, filters))
+    locale = request_locale(request)
+    table, conn = _with_connection(
+        app,
+        lambda c: tables.audit_table(
+            c, filters, name_action=lambda code: audit_action(code, locale), say_detail=readable
+        ),
+    )
     return _send(request, app, table, fmt, conn)
 
 
