@@ -120,3 +120,25 @@ def test_a_report_goes_from_the_resident_to_closed_and_rated_and_the_figures_fol
     assert after["submitted"] == before["submitted"] + 1
     assert after["open"] == before["open"]
     assert browsing.dialogs.seen == []
+
+
+def test_a_field_the_server_refuses_says_why_under_it_and_the_corrected_report_goes_through(
+    browsing: Browsing,
+) -> None:
+    need("/report")
+    page = browsing.page(phone=True)
+    page.goto("/report")
+    page.fill("#cat-q", "井盖")
+    page.locator("#cat-o-C0101").click()
+    page.get_by_role("button", name="使用我的位置").click()
+    expect(page.locator("#f-lon")).not_to_have_value("")
+    page.check("#f-anonymous")
+    # Past the box's own limit (a pasted text with the limit taken off): the server's words, under the box.
+    page.evaluate("document.querySelector('#f-description').removeAttribute('maxlength')")
+    page.fill("#f-description", "井盖缺失" * 1500)
+    page.locator("#send").click()
+    said = page.locator("#f-description").locator("xpath=ancestor::div[contains(@class,'field')][1]")
+    expect(said.locator(".field-error.from-server")).to_have_text("文本过长。")
+    page.fill("#f-description", "东苑小区井盖缺失")
+    page.locator("#send").click()
+    page.wait_for_url(re.compile(r"/report/sent/"))

@@ -166,7 +166,9 @@ def install(
                 {
                     "field": ".".join(loc),
                     "code": str(err.get("type", "invalid")),
-                    "message": translate(_validation_message(str(err.get("type", ""))), locale),
+                    "message": translate(
+                        _validation_message(str(err.get("type", "")), err.get("input")), locale
+                    ),
                 }
             )
         message = translate(N_("The request has invalid fields."), locale)
@@ -174,7 +176,12 @@ def install(
             detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or message
             return open311_renderer(request, 400, "invalid_request", detail)
         if page_renderer is not None and is_page(request.url.path):
-            detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or message
+            # A page names each field by its form's label (its code where no label is known).
+            named = [
+                (translate(FIELD_LABELS.get(f["field"], f["field"]), locale), f["message"]) for f in fields
+            ]
+            colon = ": " if locale == "en" else "："
+            detail = "; ".join(f"{name}{colon}{said}" for name, said in named) or message
             return page_renderer(request, 422, "invalid_request", detail)
         return JSONResponse(error_body("invalid_request", message, fields=fields), status_code=422)
 
@@ -216,7 +223,31 @@ _HTTP_MESSAGES = {
 }
 
 
-def _validation_message(kind: str) -> str:
+# The labels of the pages' form fields, for a refusal that comes before the page's own checks.
+FIELD_LABELS = {
+    "username": N_("User name"),
+    "display_name": N_("Name"),
+    "password": N_("Password"),
+    "name": N_("Name"),
+    "name_zh": N_("Name (Chinese)"),
+    "short_name_zh": N_("Short name (Chinese)"),
+    "name_en": N_("Name (English)"),
+    "short_name_en": N_("Short name (English)"),
+    "code": N_("Code"),
+    "phone": N_("Phone"),
+    "note": N_("Note"),
+    "reason": N_("Reason"),
+    "description": N_("Description"),
+    "address": N_("Address"),
+    "comment": N_("Comment"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "org_code": N_("Department"),
+    "role": N_("Role"),
+}
+
+
+def _validation_message(kind: str, given: Any = None) -> str:
     if kind == "missing":
         return N_("This field is required.")
     if kind.startswith(("int", "float", "decimal")):
@@ -225,7 +256,13 @@ def _validation_message(kind: str) -> str:
         return N_("true or false is expected here.")
     if kind.startswith(("datetime", "date", "time")):
         return N_("A date and time (ISO 8601 with a time zone) is expected here.")
-    if kind.startswith(("string", "too_long", "too_short")):
+    if kind == "string_too_short" and given == "":
+        return N_("This field is required.")
+    if kind in ("string_too_long", "too_long"):
+        return N_("The text is too long.")
+    if kind in ("string_too_short", "too_short"):
+        return N_("The text is too short.")
+    if kind.startswith("string"):
         return N_("The text is too long, too short or not text.")
     if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
         return N_("The value is out of range.")

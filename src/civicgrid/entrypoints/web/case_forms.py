@@ -70,7 +70,7 @@ def parse(
         fields = {}
         for err in exc.errors():
             loc = ".".join(str(p) for p in err.get("loc", ())[:1]) or "form"
-            fields[loc] = _validation_message(str(err.get("type", "")))
+            fields[loc] = _validation_message(str(err.get("type", "")), err.get("input"))
         raise InvalidForm(fields) from None
     params = body.model_dump(exclude={"expected_version"})
     return params, getattr(body, "expected_version", None)

@@ -348,6 +348,10 @@
       attributes: attributes()
     };
     sending = true;
+    Array.prototype.forEach.call(document.querySelectorAll(".field-error.from-server"), function (note) {
+      note.parentNode.classList.remove("invalid");
+      note.parentNode.removeChild(note);
+    });
     send.disabled = true;
     statusLine.textContent = T.sending;
     showError("");
@@ -371,7 +375,15 @@
         var fields = (res.data && res.data.error && res.data.error.fields) || [];
         fields.forEach(function (f) {
           var input = f.field === "lon" || f.field === "lat" ? null : $("#f-" + f.field);
-          if (input && input.closest) { input.closest(".field").classList.add("invalid"); }
+          var box = input && input.closest ? input.closest(".field") : null;
+          if (!box) { return; }
+          box.classList.add("invalid");
+          /* The server's own words under the field, replacing any earlier ones. */
+          var note = box.querySelector(".field-error.from-server") || document.createElement("p");
+          note.className = "field-error from-server";
+          note.setAttribute("role", "alert");
+          note.textContent = f.message || "";
+          if (!note.parentNode) { box.appendChild(note); }
         });
       }, function () {
         /* No answer: the same Idempotency-Key on the next try returns the first report if it was stored. */
