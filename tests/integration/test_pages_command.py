@@ -224,6 +224,8 @@ def test_the_pages_render_for_the_command_roles_in_both_languages(
     assert "&amp;group_by=street" in desk and "/exports/figures.xlsx?" in desk
     assert "<script>x</script>" not in desk
     assert 'id="f-from" name="from" type="date" value="2026-11-01"' in desk
+    # The previous period said as the period is: whole days, the last included (not midnight to midnight).
+    assert "对比 2026-10-28 至 2026-10-31" in desk or "compared with 2026-10-28 to 2026-10-31" in desk
     # A preset chosen with the old dates still in the boxes: the boxes show the preset's own days.
     today = stored.client.get(
         "/command", params={"period": "today", "from": "2026-10-01", "to": "2026-10-03"}

@@ -71,11 +71,12 @@
       var v = cuts[0] / (f === "score" ? 100 : 1);
       var band = rate ? [0.4, 0.6, 0.75, 0.9].filter(function (x) { return v >= x; }).length : v > 0 ? 2 : 0;
       if (f === "rework") band = 4 - band;
-      return [{ lo: cuts[0], hi: null, colour: ramp[band] }];
+      return [{ lo: cuts[0], hi: null, top: cuts[0], colour: ramp[band] }];
     }
+    var top = sorted[sorted.length - 1];
     return cuts.map(function (lo, j) {
       var at = Math.round((j * 4) / (cuts.length - 1));
-      return { lo: lo, hi: j + 1 < cuts.length ? cuts[j + 1] : null, colour: ramp[at] };
+      return { lo: lo, hi: j + 1 < cuts.length ? cuts[j + 1] : null, top: top, colour: ramp[at] };
     });
   }
 
@@ -102,7 +103,8 @@
       var count = figure !== "score" && RATES.indexOf(figure) < 0;
       var text;
       if (b.none) text = S.no_data;
-      else if (b.hi === null) text = "≥ " + format(figure, b.lo);
+      // The top bin: "≥ x", or just x when nothing in it is above x (every area at 100 %: not "≥ 100.0").
+      else if (b.hi === null) text = (b.top > b.lo ? "≥ " : "") + format(figure, b.lo);
       else if (count) text = b.hi - 1 > b.lo ? b.lo + " – " + (b.hi - 1) : String(b.lo);
       else text = span(figure, b.lo, b.hi);
       item.appendChild(document.createTextNode(text));
