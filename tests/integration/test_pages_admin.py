@@ -295,6 +295,8 @@ def test_the_audit_log_filters_by_action(admin: tuple[Civic, str]) -> None:
     assert page.status_code == 200 and "user.create" in rows and "sign_in" not in rows
     # Named in the reader's language, the code beside; the filter's choices are named too.
     assert "创建账号" in rows and '<option value="sign_in">登录</option>' in page.text
+    # Its detail in words: keys named, nothing empty shown as null.
+    assert "角色：受理员" in rows and "null" not in rows and "worker_code" not in rows
     english = civic.client.get("/admin/audit", params={"action": "user.create", "lang": "en"})
     assert "Account created" in english.text.split("<tbody>")[1]
 

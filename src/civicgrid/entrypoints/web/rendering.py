@@ -25,7 +25,7 @@ from civicgrid.domain.escalation import ESCALATION_REASON
 from civicgrid.entrypoints.api.errors import request_locale
 from civicgrid.entrypoints.web.audit_labels import audit_action
 from civicgrid.entrypoints.web.navigation import menu_for
-from civicgrid.i18n import translate
+from civicgrid.i18n import N_, translate
 
 FLASH_COOKIE = "cg_flash"
 # Notes the system writes on case events itself (in English, marked for translation where they are made).
@@ -48,15 +48,64 @@ def environment() -> Environment:
     return env
 
 
-def readable(detail: Any) -> str:
-    """An audit line's detail as people read it: ``note: 同意延期 · days: 3`` (nested values as JSON,
-    Chinese left as it is, not escaped to \\u codes)."""
+# The keys of audit details, named for people; values of the CODED keys are codes with labels.
+DETAIL_KEYS = {
+    "district": N_("District"),
+    "street": N_("Street"),
+    "community": N_("Community"),
+    "grid": N_("Grid"),
+    "microgrid": N_("Micro-grid"),
+    "role": N_("Role"),
+    "worker_code": N_("Worker code"),
+    "org_code": N_("Department"),
+    "org": N_("Department"),
+    "area_codes": N_("Areas"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "due": N_("Due"),
+    "source": N_("Source"),
+    "category": N_("Category"),
+    "category_code": N_("Category code"),
+    "assignee_code": N_("Assignee code"),
+    "note": N_("Note"),
+    "into": N_("Merged into"),
+    "photos": N_("Photos"),
+    "ok": N_("Verified"),
+    "valid": N_("Valid callback"),
+    "contacted": N_("Reached"),
+    "resolved": N_("Resolved"),
+    "satisfaction": N_("Satisfaction"),
+    "comment": N_("Comment"),
+    "new_due": N_("New due time"),
+    "reason": N_("Reason"),
+    "approve": N_("Approved"),
+    "respond_by": N_("Respond by"),
+    "summon": N_("Summoned"),
+    "name": N_("Name"),
+}
+CODED = frozenset({"role", "satisfaction", "source"})
+
+
+def readable(detail: Any, locale: str = "en") -> str:
+    """An audit line's detail as people read it: ``备注: 同意延期 · 同意: 是`` (keys named, yes and no in
+    words, lists joined, empty values left out; Chinese left as it is, not escaped to \\u codes)."""
     if not isinstance(detail, dict):
         return detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
-    return " · ".join(
-        f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
-        for key, value in detail.items()
-    )
+    colon = ": " if locale == "en" else "："
+    parts = []
+    for key, value in detail.items():
+        if value is None or value == "" or value == []:
+            continue
+        if isinstance(value, bool):
+            shown = translate(N_("yes") if value else N_("no"), locale)
+        elif isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+            shown = ", ".join(str(v) for v in value)
+        elif isinstance(value, str):
+            shown = translate(value, locale) if key in CODED else value
+        else:
+            shown = json.dumps(value, ensure_ascii=False)
+        parts.append(f"{translate(DETAIL_KEYS.get(key, key), locale)}{colon}{shown}")
+    return " · ".join(parts)
 
 
 def _formatter(app: App, locale: str) -> Any:

@@ -129,7 +129,10 @@ def export_audit(
     table, conn = _with_connection(
         app,
         lambda c: tables.audit_table(
-            c, filters, name_action=lambda code: audit_action(code, locale), say_detail=readable
+            c,
+            filters,
+            name_action=lambda code: audit_action(code, locale),
+            say_detail=lambda detail: readable(detail, locale),
         ),
     )
     return _send(request, app, table, fmt, conn)
