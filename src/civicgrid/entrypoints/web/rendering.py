@@ -104,7 +104,7 @@ def readable(detail: Any, locale: str = "en") -> str:
             shown = translate(value, locale) if key in CODED else value
         else:
             shown = json.dumps(value, ensure_ascii=False)
-        parts.append(f"{translate(DETAIL_KEYS.get(key, key), locale)}{colon}{shown}")
+        parts.append(f"{translate(DETAIL_KEYS.get(key) or key, locale)}{colon}{shown}")
     return " · ".join(parts)
 
 
