@@ -6,6 +6,8 @@ on different days although both are on 2 November in UTC.
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -242,10 +244,17 @@ def test_the_figures_on_the_desk_match_the_fixture(stored: Civic) -> None:
     assert "100.0%" in kpis and "33.3%" in kpis  # response 1/1, closure 1/3
     assert "公用设施" in page and "雨水箅子" in page
     assert "1 without data for this figure are not ranked" in page or "不参与排名" in page
-    # The overdue figure leads to the overdue cases themselves (the leader may list cases).
-    assert 'id="overdue-list" href="/cases?overdue=true"' in kpis
-    listed = stored.client.get("/cases", params={"overdue": "true"})
-    assert listed.status_code == 200
+    # The overdue figure leads to its own cases: overdue now, submitted in the period (the leader may list
+    # cases); as many as the figure says, for a period with some and for one with none.
+    for params in ({"period": "custom", "from": "2026-11-01", "to": "2026-11-04"}, {"period": "today"}):
+        desk = stored.client.get("/command", params=params).text
+        figure = re.search(r'data-figure="overdue".*?<div class="value">(\d+)', desk, re.S)
+        link = re.search(r'id="overdue-list" href="([^"]+)"', desk)
+        assert figure and link, params
+        listed = stored.client.get(html.unescape(link.group(1)))
+        assert listed.status_code == 200, listed.text[:300]
+        found = re.search(r"共 (\d+) 件", listed.text)
+        assert found and found.group(1) == figure.group(1), (params, figure.group(1), found)
     assert 'id="overdue-list"' not in stored.client.get("/command/wall").text
 
 

@@ -4,9 +4,9 @@ A linear SVM over TF-IDF character n-grams (optionally plus word n-grams). Score
 probabilities by a softmax whose temperature is fitted on out-of-fold scores of the training data,
 so ``predict_top`` gives usable confidences without a second model at prediction time.
 
-Training fits the model and its calibration folds side by side in worker processes, one per core the
-process may use (not threads: liblinear's random number generator is one per process). Each SVM has a
-fixed seed, so the model is the same however many are fitted at once.
+Training fits the model and its calibration folds side by side in worker processes, one a fit and no more
+than the cores the process may use (not threads: liblinear's random number generator is one per process).
+Each SVM has a fixed seed, so the model is the same however many are fitted at once.
 """
 
 from __future__ import annotations
@@ -215,6 +215,7 @@ class TextClassifier:
         splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(X, y)) if folds >= 2 else []
         if jobs is None:
             jobs = available_cores() if X.nnz >= _NNZ_WORTH_A_WORKER else 1
+        jobs = min(jobs, 1 + len(splits))  # a worker a fit at most (joblib starts them all at once)
         # max_nbytes=None: the workers get their own copies (scipy sorts a matrix's indices in place).
         whole, *parts = Parallel(n_jobs=max(1, jobs), max_nbytes=None)(
             delayed(_fitted)(self._new_svm(), part_x, part_y)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
+
 from civicgrid.adapters.db.dispatch_repository import TrainingCase
 from civicgrid.adapters.db.unit_of_work import UnitOfWork
 from civicgrid.domain.catalogue import UnknownOrganisation
@@ -372,7 +374,10 @@ def add_rule(
         if any(r.area_code == area_code for r in u.dispatch.rules(category_code)):
             raise RuleExists(category=category_code, area=area_code)
         rule = RoutingRule(category_code, area_code, org_code, None, now, actor.name or actor.role.value)
-        rule = replace(rule, id=u.dispatch.add_rule(rule))
+        try:
+            rule = replace(rule, id=u.dispatch.add_rule(rule))
+        except IntegrityError:  # the same rule, added a moment ago by another request
+            raise RuleExists(category=category_code, area=area_code) from None
         u.accounts.audit(
             actor=actor,
             action="dispatch.rule_add",

@@ -7,7 +7,7 @@ The page handlers compute the period in the district's time and render the figur
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -70,7 +70,12 @@ def _page(
 ) -> Response:
     error, status, shown = None, 200, choice["period"]
     try:
-        first, last = typed_day(choice["first"], N_("From")), typed_day(choice["last"], N_("To (inclusive)"))
+        first = last = None
+        if choice["period"] == Preset.CUSTOM:  # the boxes count only for a period of one's own
+            first, last = (
+                typed_day(choice["first"], N_("From")),
+                typed_day(choice["last"], N_("To (inclusive)")),
+            )
         period = _period(app, choice["period"], first, last)
         if choice["period"] != Preset.CUSTOM:  # the date boxes show the preset's own days, not old ones
             choice = {**choice, "first": "", "last": ""}
@@ -102,8 +107,18 @@ def _page(
         "group_labels": GROUPS,
         "js_figures": {k: translate(v, locale) for k, v in FIGURES.items()},
         "delta_day": timedelta(days=1),
+        "previous_end": _previous_end(period, ZoneInfo(app.settings.timezone)),
     }
     return render(request, template, context, status_code=status)
+
+
+def _previous_end(period: Period, zone: ZoneInfo) -> str:
+    """How the previous period's end is said: its last day when it ends at a local midnight (whole days,
+    as the period's own), else the moment it is cut at (the current period still runs)."""
+    end = period.previous_end.astimezone(zone)
+    if end.time() == time(0):
+        return (end - timedelta(days=1)).strftime("%Y-%m-%d")
+    return end.strftime("%Y-%m-%d %H:%M")
 
 
 def _areas(caller: Caller) -> list[str]:

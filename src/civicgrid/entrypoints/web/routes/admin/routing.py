@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from civicgrid.analytics.admin_queries import area_choices
+from civicgrid.analytics.case_labels import choices as case_choices
 from civicgrid.analytics.case_labels import labels_for
 from civicgrid.domain.errors import DomainError
 from civicgrid.entrypoints.api.deps import AppDep
@@ -15,7 +16,7 @@ from civicgrid.entrypoints.web.quick import locale_of
 from civicgrid.entrypoints.web.rendering import redirect, refusal, render
 from civicgrid.entrypoints.web.routes.admin.common import AdminCaller
 from civicgrid.i18n import N_
-from civicgrid.services import dispatch, reference
+from civicgrid.services import dispatch
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -36,9 +37,6 @@ def _rules(
 ) -> Response:
     locale = locale_of(request)
     rules = dispatch.list_rules(uow=app.reader)
-    en = locale == "en"
-    categories = sorted(reference.categories(uow=app.reader), key=lambda c: c["code"])
-    organisations = reference.organisations(uow=app.reader)
     with app.engine.connect() as conn:
         names = labels_for(
             conn,
@@ -49,11 +47,13 @@ def _rules(
             short_organisations=True,
         )
         choices = area_choices(conn)
+        # What a rule may name: active categories and organisations (the service refuses the others).
+        offered = case_choices(conn, locale=locale)
     context: dict[str, Any] = {
         "rules": sorted(rules, key=lambda r: (r.category_code, r.area_code)),
         "names": names,
-        "categories": [(c["code"], c["name_en" if en else "name_zh"]) for c in categories],
-        "organisations": [(o["code"], o["short_name_en" if en else "short_name_zh"]) for o in organisations],
+        "categories": sorted((c["code"], c["name"]) for c in offered["categories"]),
+        "organisations": [(o["code"], o["name"]) for o in offered["organisations"]],
         "areas": choices,
         "error": error,
         "typed": typed or {"category_code": "", "area_code": "", "org_code": ""},
