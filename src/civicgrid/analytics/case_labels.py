@@ -103,10 +103,10 @@ def every_label(conn: Connection, *, locale: str) -> Labels:
     org_name = organisations.c.short_name_en if en else organisations.c.short_name_zh
     cat_name = categories.c.name_en if en else categories.c.name_zh
     return Labels(
-        categories=dict(conn.execute(sa.select(categories.c.code, cat_name)).tuples().all()),
-        organisations=dict(conn.execute(sa.select(organisations.c.code, org_name)).tuples().all()),
-        workers=dict(conn.execute(sa.select(workers.c.code, workers.c.name)).tuples().all()),
-        areas=dict(conn.execute(sa.select(areas.c.code, areas.c.name)).tuples().all()),
+        categories=_every_name(conn, categories.c.code, cat_name),
+        organisations=_every_name(conn, organisations.c.code, org_name),
+        workers=_every_name(conn, workers.c.code, workers.c.name),
+        areas=_every_name(conn, areas.c.code, areas.c.name),
     )
 
 
@@ -151,6 +151,10 @@ def _time_limits(conn: Connection, category_codes: list[str]) -> dict[tuple[str,
         time_limits.c.category_code.in_(category_codes)
     )
     return {(str(c), str(u)): str(limit) for c, u, limit in conn.execute(q)}
+
+
+def _every_name(conn: Connection, key: sa.ColumnElement[Any], name: sa.ColumnElement[Any]) -> dict[str, str]:
+    return {code: label for code, label in conn.execute(sa.select(key, name))}
 
 
 def _names(
