@@ -22,7 +22,7 @@ from markupsafe import Markup
 from civicgrid import __version__
 from civicgrid.bootstrap import App
 from civicgrid.domain.escalation import ESCALATION_REASON
-from civicgrid.entrypoints.api.errors import request_locale
+from civicgrid.entrypoints.api.errors import FIELD_LABELS, request_locale
 from civicgrid.entrypoints.web.audit_labels import audit_action
 from civicgrid.entrypoints.web.navigation import menu_for
 from civicgrid.i18n import N_, translate
@@ -48,26 +48,23 @@ def environment() -> Environment:
     return env
 
 
-# The keys of audit details, named for people; values of the CODED keys are codes with labels.
+# The keys of audit details, named for people: a logged action's parameters are named as its form's fields
+# are (FIELD_LABELS), the rest here; values of the CODED keys are codes with labels.
 DETAIL_KEYS = {
+    **FIELD_LABELS,
     "district": N_("District"),
     "street": N_("Street"),
     "community": N_("Community"),
     "grid": N_("Grid"),
     "microgrid": N_("Micro-grid"),
-    "role": N_("Role"),
     "worker_code": N_("Worker code"),
-    "org_code": N_("Department"),
     "org": N_("Department"),
     "area_codes": N_("Areas"),
-    "from": N_("From"),
-    "to": N_("To"),
     "due": N_("Due"),
     "source": N_("Source"),
     "category": N_("Category"),
     "category_code": N_("Category code"),
     "assignee_code": N_("Assignee code"),
-    "note": N_("Note"),
     "into": N_("Merged into"),
     "photos": N_("Photos"),
     "ok": N_("Verified"),
@@ -75,13 +72,10 @@ DETAIL_KEYS = {
     "contacted": N_("Reached"),
     "resolved": N_("Resolved"),
     "satisfaction": N_("Satisfaction"),
-    "comment": N_("Comment"),
     "new_due": N_("New due time"),
-    "reason": N_("Reason"),
     "approve": N_("Approved"),
     "respond_by": N_("Respond by"),
     "summon": N_("Summoned"),
-    "name": N_("Name"),
 }
 CODED = frozenset({"role", "satisfaction", "source"})
 
