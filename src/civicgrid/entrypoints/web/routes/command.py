@@ -107,18 +107,15 @@ def _page(
         "group_labels": GROUPS,
         "js_figures": {k: translate(v, locale) for k, v in FIGURES.items()},
         "delta_day": timedelta(days=1),
-        "previous_end": _previous_end(period, ZoneInfo(app.settings.timezone)),
+        "previous_in_whole_days": _previous_in_whole_days(period, ZoneInfo(app.settings.timezone)),
     }
     return render(request, template, context, status_code=status)
 
 
-def _previous_end(period: Period, zone: ZoneInfo) -> str:
-    """How the previous period's end is said: its last day when it ends at a local midnight (whole days,
-    as the period's own), else the moment it is cut at (the current period still runs)."""
-    end = period.previous_end.astimezone(zone)
-    if end.time() == time(0):
-        return (end - timedelta(days=1)).strftime("%Y-%m-%d")
-    return end.strftime("%Y-%m-%d %H:%M")
+def _previous_in_whole_days(period: Period, zone: ZoneInfo) -> bool:
+    """Whether the previous period ends at a local midnight (whole days, said as the period's own are),
+    rather than at the moment it is cut at (the current period still runs)."""
+    return period.previous_end.astimezone(zone).time() == time(0)
 
 
 def _areas(caller: Caller) -> list[str]:
