@@ -68,10 +68,6 @@ def available_cores() -> int:
 _NNZ_WORTH_A_WORKER = 2_000_000
 
 
-def _fitted(svm: Any, X: sp.csr_matrix, y: NDArray[Any]) -> Any:
-    return svm.fit(X, y)
-
-
 class NbSvm:
     """One-vs-rest linear SVMs over features scaled by each class's naive-Bayes log-count ratio (NBSVM).
 
@@ -218,7 +214,7 @@ class TextClassifier:
         jobs = min(jobs, 1 + len(splits))  # a worker a fit at most (joblib starts them all at once)
         # max_nbytes=None: the workers get their own copies (scipy sorts a matrix's indices in place).
         whole, *parts = Parallel(n_jobs=max(1, jobs), max_nbytes=None)(
-            delayed(_fitted)(self._new_svm(), part_x, part_y)
+            delayed(self._new_svm().fit)(part_x, part_y)
             for part_x, part_y in [(X, y), *((X[train], y[train]) for train, _ in splits)]
         )
         self._svm = whole
