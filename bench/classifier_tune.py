@@ -38,6 +38,9 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
         "char 1-3": {"char_ngram": (1, 3)},
         "char 1-2, NB weighting": {"nb_weight": True},
         "char 1-2 + jieba words": {"word_ngram": (1, 1)},
+        "char 1-2 + lead of 25 characters at 0.5": {"lead": 25, "lead_weight": 0.5},
+        "char 1-2 + lead of 40 characters at 0.3": {"lead": 40, "lead_weight": 0.3},
+        "char 1-2 + lead of 40 characters at 0.5": {"lead": 40, "lead_weight": 0.5},
     },
     "B": {
         "char 1-2 + words 1-2 (previous default)": SEGMENTED | {"char_ngram": (1, 2)},
@@ -49,6 +52,12 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
         | {"char_ngram": (1, 3), "word_ngram": (1, 3), "nb_weight": True},
         "char 1-3 + words 1-2, NB weighting, min_df 3": SEGMENTED
         | {"char_ngram": (1, 3), "nb_weight": True, "min_df": 3},
+        "char 1-3 + words 1-2, NB weighting, lead of 12 words at 0.5": SEGMENTED
+        | {"char_ngram": (1, 3), "nb_weight": True, "lead": 12, "lead_weight": 0.5},
+        "char 1-3 + words 1-2, NB weighting, lead of 12 words at 0.7": SEGMENTED
+        | {"char_ngram": (1, 3), "nb_weight": True, "lead": 12, "lead_weight": 0.7},
+        "char 1-3 + words 1-2, NB weighting, lead of 20 words at 0.7": SEGMENTED
+        | {"char_ngram": (1, 3), "nb_weight": True, "lead": 20, "lead_weight": 0.7},
     },
 }
 

@@ -26,8 +26,9 @@ TEDDY = Path(os.environ.get("TEDDY2020_DIR", Path(__file__).parents[3] / "shared
 # Measured 0.9031 macro-F1 (train on raw_train.csv, score raw_test.csv); allow 0.01 for library drift.
 MACRO_F1_FLOOR = 0.893
 # Protocol B's first fold alone (train on 7,368, score 1,842; the full 5-fold figure is in the README):
-# measured 0.9267 (0.9173 with the previous default); allow 0.01 for library drift.
-FOLD_0_FLOOR = 0.916
+# measured 0.9377 (0.9267 without the subject-line block, 0.9173 with character 1-2 grams and a plain SVM);
+# allow 0.01 for library drift.
+FOLD_0_FLOOR = 0.927
 
 pytestmark = [
     pytest.mark.slow,

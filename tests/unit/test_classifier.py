@@ -224,3 +224,35 @@ def test_character_features_are_the_fast_vectorizer() -> None:
 def pickle_round_trip_agrees(model: TextClassifier) -> bool:
     probe, _ = make_reports(2, seed=14)
     return TextClassifier.from_bytes(model.to_bytes()).predict_top(probe) == model.predict_top(probe)
+
+
+def test_a_lead_block_is_trained_stored_and_read_back() -> None:
+    from civicgrid.adapters.ngrams import LeadTfidf
+
+    texts, labels = make_reports(20, seed=15, pretokenized=True)
+    subjects = [f"{text.split()[0]} 反映  {text}" for text in texts]  # a subject line, then the body
+    model = TextClassifier(pretokenized=True, word_ngram=(1, 2), lead=12, lead_weight=0.7).fit(
+        subjects, labels
+    )
+    lead = model._vectorizers[-1]
+    assert isinstance(lead, LeadTfidf) and (lead.units, lead.weight, lead.pretokenized) == (12, 0.7, True)
+    assert model.hyperparams["lead"] == 12 and model.hyperparams["lead_weight"] == 0.7
+    assert pickle_round_trip_agrees(model)
+    probe, probe_labels = make_reports(10, seed=16, pretokenized=True)
+    accuracy = sum(p == t for p, t in zip(model.predict(probe), probe_labels, strict=True)) / len(probe)
+    assert accuracy > 0.9
+
+
+def test_models_stored_in_format_2_load_without_a_lead() -> None:
+    import pickle
+
+    model = TextClassifier().fit(*make_reports(10, seed=17))
+    payload = pickle.loads(model.to_bytes())
+    assert payload["format"] == FORMAT_VERSION == 3
+    payload["format"] = 2
+    for key in ("lead", "lead_weight"):  # format 2 knew no lead
+        del payload["hyperparams"][key]
+    restored = TextClassifier.from_bytes(pickle.dumps(payload))
+    assert restored.lead is None
+    probe, _ = make_reports(2, seed=18)
+    assert restored.predict_top(probe) == model.predict_top(probe)

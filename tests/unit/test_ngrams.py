@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from civicgrid.adapters.ngrams import CharNgramTfidf, WordNgramTfidf, split_words
+from civicgrid.adapters.ngrams import CharNgramTfidf, LeadTfidf, WordNgramTfidf, lead_of, split_words
 
 TRAIN = [
     "小区门口的路灯坏了，晚上很黑",
@@ -168,3 +168,43 @@ def test_words_come_from_the_tokenizer_and_survive_pickling() -> None:
     assert (again.transform(["路灯亮了"]) != model.transform(["路灯亮了"])).nnz == 0
     with pytest.raises(ValueError, match="ngram_range"):
         WordNgramTfidf((1, 4))
+
+
+def test_the_lead_is_the_subject_line_cut_to_its_words_or_characters() -> None:
+    board = "  A3 区 路灯 坏 了      局长 您好 路灯 三天 不亮"  # segmented: subject, a run of spaces, body
+    assert lead_of(board, 12, pretokenized=True) == "A3 区 路灯 坏 了"
+    assert lead_of(board, 3, pretokenized=True) == "A3 区 路灯"
+    assert lead_of("路灯 坏 了\u3000局长 您好", 12, pretokenized=True) == "路灯 坏 了"  # ideographic space
+    assert (
+        lead_of("小区门口路灯坏了晚上很黑", 4, pretokenized=False) == "小区门口"
+    )  # raw text, no subject line
+    assert lead_of("路灯坏了  局长您好", 40, pretokenized=False) == "路灯坏了"
+    assert lead_of("", 12, pretokenized=True) == ""
+
+
+def test_the_lead_block_counts_only_the_opening_and_weighs_what_it_is_told() -> None:
+    texts = ["路灯 坏 了  局长 您好 噪音", "噪音 扰民  路灯 也 坏", "学校 补课  收费"]
+    lead = LeadTfidf(12, 0.7, (1, 1), pretokenized=True)
+    rows = lead.fit_transform(texts)
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    assert norms == pytest.approx([0.7, 0.7, 0.7])
+    inner = names_of(lead.chars)
+    assert "噪" in inner and "局" not in inner and "收" not in inner  # body-only characters are not features
+    assert lead.n_features == len(inner)
+    again = pickle.loads(pickle.dumps(lead))
+    assert (again.transform(["路灯 亮 了  好"]) != lead.transform(["路灯 亮 了  好"])).nnz == 0
+    with pytest.raises(ValueError, match="at least one"):
+        LeadTfidf(0, 0.5)
+    with pytest.raises(ValueError, match="positive"):
+        LeadTfidf(12, 0.0)
+
+
+def test_documents_are_counted_a_few_at_a_time_when_their_keys_would_not_fit_in_64_bits() -> None:
+    # 41,000 distinct characters: a 4-gram's code approaches 2**61, so at most 7 documents share a sort.
+    alphabet = [chr(0x4E00 + i) for i in range(20_900)] + [chr(0x20000 + i) for i in range(20_100)]
+    texts = ["".join(alphabet[i::20]) + alphabet[-1] * 3 for i in range(20)]
+    model = CharNgramTfidf((3, 4), min_df=1)
+    fitted = model.fit_transform(texts)
+    assert len(model.chars_) == len(alphabet) and int(model.codes_.max()) > 2**64 // 20
+    again = model.transform(texts)
+    assert (again != fitted).nnz == 0 and again.shape == (20, model.n_features)

@@ -1,6 +1,7 @@
 """Text classifier behind smart dispatch: citizen report text -> category, with calibrated confidence.
 
-A linear SVM over TF-IDF character n-grams (optionally plus word n-grams). Scores are turned into
+A linear SVM over TF-IDF character n-grams (optionally plus word n-grams, and the character n-grams of the
+message's opening, its subject line where it has one, as a block of their own). Scores are turned into
 probabilities by a softmax whose temperature is fitted on out-of-fold scores of the training data,
 so ``predict_top`` gives usable confidences without a second model at prediction time.
 
@@ -28,15 +29,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from civicgrid.adapters.ngrams import CharNgramTfidf, WordNgramTfidf, split_words
+from civicgrid.adapters.ngrams import CharNgramTfidf, LeadTfidf, WordNgramTfidf, split_words
 
-# 2: n-grams by CharNgramTfidf and WordNgramTfidf (1: scikit-learn's TfidfVectorizer; such models load).
-FORMAT_VERSION = 2
-_READABLE_FORMATS = (1, 2)
+# 3: may hold a LeadTfidf block; 2: n-grams by CharNgramTfidf and WordNgramTfidf; 1: scikit-learn's
+# TfidfVectorizer. Models of every format load.
+FORMAT_VERSION = 3
+_READABLE_FORMATS = (1, 2, 3)
 _MAGIC = "civicgrid.TextClassifier"
 
 FloatArray = NDArray[np.float64]
-Vectorizer: TypeAlias = TfidfVectorizer | CharNgramTfidf | WordNgramTfidf
+Vectorizer: TypeAlias = TfidfVectorizer | CharNgramTfidf | WordNgramTfidf | LeadTfidf
 
 
 def _jieba_words(text: str) -> list[str]:
@@ -114,6 +116,10 @@ class TextClassifier:
       class_weight: "balanced" (default) or None.
       calibration_folds: inner folds used to fit the softmax temperature (default 3; < 2 disables).
       nb_weight: scale features by naive-Bayes log-count ratios per class (NBSVM; default False).
+      lead: add character 1-2 grams of each message's opening as a block of their own: up to the end of its
+        subject line (a run of two or more white spaces, or an ideographic space), and at most this many
+        words (pretokenized) or characters (raw text); default None (no such block).
+      lead_weight: the length of that block's rows, against 1 for the others (default 0.5).
     """
 
     def __init__(
@@ -127,6 +133,8 @@ class TextClassifier:
         class_weight: str | None = "balanced",
         calibration_folds: int = 3,
         nb_weight: bool = False,
+        lead: int | None = None,
+        lead_weight: float = 0.5,
     ) -> None:
         if char_ngram is None and word_ngram is None:
             raise ValueError("at least one of char_ngram and word_ngram must be set")
@@ -138,6 +146,8 @@ class TextClassifier:
         self.class_weight = class_weight
         self.calibration_folds = calibration_folds
         self.nb_weight = nb_weight
+        self.lead = lead
+        self.lead_weight = lead_weight
         self._vectorizers: list[Vectorizer] = []
         self._svm: LinearSVC | NbSvm | None = None
         self._labels: list[str] = []
@@ -154,6 +164,8 @@ class TextClassifier:
             "class_weight": self.class_weight,
             "calibration_folds": self.calibration_folds,
             "nb_weight": self.nb_weight,
+            "lead": self.lead,
+            "lead_weight": self.lead_weight,
         }
 
     @property
@@ -173,6 +185,8 @@ class TextClassifier:
             vecs.append(
                 WordNgramTfidf(self.word_ngram, tokenizer=tokenizer, sublinear_tf=True, min_df=min_df)
             )
+        if self.lead is not None:
+            vecs.append(LeadTfidf(self.lead, self.lead_weight, pretokenized=self.pretokenized, min_df=min_df))
         return vecs
 
     def _features(self, texts: Sequence[str]) -> sp.csr_matrix:

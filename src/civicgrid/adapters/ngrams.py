@@ -7,7 +7,8 @@ known characters, so up to 4-grams fit while K < 65,536), and all documents are 
 operations; a sorted code table maps codes to feature columns with one ``searchsorted``.
 
 Words (``WordNgramTfidf``: a tokenizer's tokens, e.g. ``str.split`` on segmented text) get the same
-treatment with one id per word known from training, for up to 3-grams.
+treatment with one id per word known from training, for up to 3-grams. ``LeadTfidf`` counts the character
+n-grams of a message's opening (its subject line) as a block of their own.
 
 The weighting is scikit-learn's: raw counts, optionally ``1 + log(tf)``, times the smoothed idf
 ``ln((1 + n) / (1 + df)) + 1``, each row scaled to unit length. Text is lowercased and runs of white space
@@ -123,19 +124,39 @@ class _NgramTfidf:
         if len(self.codes_) == 0:
             raise RuntimeError(f"{type(self).__name__} is not fitted")
         rows, codes = self._coded([str(t) for t in texts])
-        # Looked up in sorted order: consecutive searches then walk the vocabulary in one direction, which
-        # the CPU's caches like (about 40 % faster than in text order on 250,000 features).
-        order = np.argsort(codes)
-        cols = np.empty(len(codes), dtype=np.intp)
-        cols[order] = np.searchsorted(self.codes_, codes[order])
-        cols = np.minimum(cols, len(self.codes_) - 1)
+        if len(codes) == 0:
+            return self._weigh(sp.csr_matrix((len(texts), len(self.codes_))))
+        # Documents are taken as many at once as keep code * documents + row within 64 bits: all of them,
+        # but for 4-grams of a very large alphabet.
+        at_once = 2**64 // (int(codes.max()) + 1)
+        if at_once >= len(texts):
+            return self._weigh(self._known_counts(rows, codes, len(texts)))
+        parts = []
+        for start in range(0, len(texts), at_once):
+            mine = (rows >= start) & (rows < start + at_once)  # rows rise within each n, not overall
+            parts.append(
+                self._known_counts(rows[mine] - start, codes[mine], min(at_once, len(texts) - start))
+            )
+        return self._weigh(sp.vstack(parts, format="csr"))
+
+    def _known_counts(self, rows: IntArray, codes: NDArray[np.uint64], n_docs: int) -> sp.csr_matrix:
+        """How often each document (``rows``, 0-based) holds each known n-gram.
+
+        One sort of the keys code * documents + row puts each document's repeats of an n-gram side by side
+        and the n-grams in order, so the vocabulary is searched once per distinct (n-gram, document) in
+        one direction, which the CPU's caches like: about 2.5 times faster than sorting the codes, looking
+        every occurrence up and summing the duplicates in a sparse matrix.
+        """
+        keys = codes * np.uint64(n_docs) + rows.astype(np.uint64)
+        keys.sort()
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        counts = np.diff(np.append(starts, len(keys))).astype(np.float64)
+        codes, rows = np.divmod(keys[starts], np.uint64(n_docs))
+        cols = np.minimum(np.searchsorted(self.codes_, codes), len(self.codes_) - 1)
         hit = self.codes_[cols] == codes
-        counts_m = sp.csr_matrix(
-            (np.ones(int(hit.sum()), dtype=np.float64), (rows[hit], cols[hit])),
-            shape=(len(texts), len(self.codes_)),
+        return sp.csr_matrix(
+            (counts[hit], (rows[hit].astype(np.int64), cols[hit])), shape=(n_docs, len(self.codes_))
         )
-        counts_m.sum_duplicates()
-        return self._weigh(counts_m)
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         if self.sublinear_tf:
@@ -250,3 +271,57 @@ class WordNgramTfidf(_NgramTfidf):
             lengths[i] = len(tokens) + 1
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         return np.asarray(ids, dtype=np.uint64), rows
+
+
+# Where a message's subject line ends on the message boards and in hotline records: a run of two or more
+# white spaces or an ideographic space (the full-width space of Chinese typing).
+_LEAD_END = re.compile(r"\s{2,}|\u3000")
+
+
+def lead_of(text: str, units: int, *, pretokenized: bool) -> str:
+    """A message's opening: up to the end of its subject line, and at most ``units`` words (segmented
+    text) or characters (raw text)."""
+    text = text.strip()
+    end = _LEAD_END.search(text)
+    head = text[: end.start()] if end else text
+    return " ".join(head.split()[:units]) if pretokenized else head[:units]
+
+
+class LeadTfidf:
+    """Character n-grams of each message's opening (``lead_of``), a feature block of its own scaled by
+    ``weight``: the same n-gram then counts once where the message says what it is about and once in the
+    whole text, and a subject line's words weigh more than a long body's. Each row is of length ``weight``.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        weight: float,
+        ngram_range: tuple[int, int] = (1, 2),
+        *,
+        pretokenized: bool = False,
+        min_df: int = 1,
+    ) -> None:
+        if units < 1:
+            raise ValueError("a lead is at least one word or character")
+        if weight <= 0:
+            raise ValueError("the lead's weight must be positive")
+        self.units, self.weight, self.pretokenized = units, weight, pretokenized
+        self.chars = CharNgramTfidf(ngram_range, min_df=min_df, sublinear_tf=True)
+
+    @property
+    def n_features(self) -> int:
+        return self.chars.n_features
+
+    def _leads(self, texts: Sequence[str]) -> list[str]:
+        return [lead_of(str(t), self.units, pretokenized=self.pretokenized) for t in texts]
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return sp.csr_matrix(self.chars.fit_transform(self._leads(texts)) * self.weight)
+
+    def fit(self, texts: Sequence[str]) -> LeadTfidf:
+        self.fit_transform(texts)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return sp.csr_matrix(self.chars.transform(self._leads(texts)) * self.weight)
