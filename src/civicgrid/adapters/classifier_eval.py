@@ -23,15 +23,15 @@ from sklearn.model_selection import StratifiedKFold
 
 from civicgrid.adapters.classifier import TextClassifier
 
-# How these were chosen (never by the test folds): bench/classifier_tune.py. Protocol A by 5-fold CV inside
-# raw_train.csv: character 1-2 grams and a plain linear SVM (C=1) did as well as anything tried (3-4 grams,
-# jieba words, NB weighting, other C: all within split-to-split noise or worse). The opening 40 characters as
-# a block of their own at weight 0.5 added 0.006 on average over three inner seeds but scored 0.896 on the
-# test split against 0.903 without (README): A keeps no lead, a choice made after seeing that split and
-# said so. Protocol B by 3-fold CV inside the training part of its first outer fold: character 1-3 grams +
-# word 1-2 grams with naive-Bayes weighting scored 0.927 there against 0.922 for the previous default
-# (character 1-2 grams, plain SVM), and the subject line (at most 12 words) as a block of its own at weight
-# 0.7 about 0.009 more.
+# How these were chosen (with a test split nowhere but where said): bench/classifier_tune.py. Protocol A by
+# 5-fold CV inside raw_train.csv: character 1-2 grams and a plain linear SVM (C=1) did as well as anything
+# tried (3-4 grams, jieba words, NB weighting, other C: all within split-to-split noise or worse). The
+# opening 40 characters as a block of their own at weight 0.5 added 0.006 on average over three inner seeds
+# but scored 0.896 on the test split against 0.903 without (README): A keeps no lead, a choice made after
+# seeing that split and said so. Protocol B by 3-fold CV inside the training part of its first outer fold:
+# character 1-3 grams + word 1-2 grams with naive-Bayes weighting scored 0.927 there against 0.922 for the
+# previous default (character 1-2 grams, plain SVM), and the subject line (at most 12 words) as a block of
+# its own at weight 0.7 about 0.009 more.
 PROTOCOL_A_HP: dict[str, Any] = {}
 PROTOCOL_B_HP: dict[str, Any] = {
     "pretokenized": True,
