@@ -243,16 +243,16 @@ def test_a_lead_block_is_trained_stored_and_read_back() -> None:
     assert accuracy > 0.9
 
 
-def test_models_stored_in_format_2_load_without_a_lead() -> None:
+def test_a_model_without_a_lead_is_written_as_format_2_knew_it_and_one_with_a_lead_as_format_3() -> None:
     import pickle
 
-    model = TextClassifier().fit(*make_reports(10, seed=17))
-    payload = pickle.loads(model.to_bytes())
-    assert payload["format"] == FORMAT_VERSION == 3
-    payload["format"] = 2
-    for key in ("lead", "lead_weight"):  # format 2 knew no lead
-        del payload["hyperparams"][key]
-    restored = TextClassifier.from_bytes(pickle.dumps(payload))
-    assert restored.lead is None
+    plain = TextClassifier().fit(*make_reports(10, seed=17))
+    payload = pickle.loads(plain.to_bytes())
+    assert payload["format"] == 2 and not {"lead", "lead_weight"} & set(payload["hyperparams"])
+    restored = TextClassifier.from_bytes(plain.to_bytes())
+    assert restored.lead is None and plain.lead is None  # writing it did not change the model itself
     probe, _ = make_reports(2, seed=18)
-    assert restored.predict_top(probe) == model.predict_top(probe)
+    assert restored.predict_top(probe) == plain.predict_top(probe)
+    led = TextClassifier(lead=8).fit(*make_reports(10, seed=17))
+    assert pickle.loads(led.to_bytes())["format"] == FORMAT_VERSION == 3
+    assert TextClassifier.from_bytes(led.to_bytes()).lead == 8

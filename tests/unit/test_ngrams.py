@@ -200,7 +200,7 @@ def test_the_lead_block_counts_only_the_opening_and_weighs_what_it_is_told() -> 
 
 
 def test_documents_are_counted_a_few_at_a_time_when_their_keys_would_not_fit_in_64_bits() -> None:
-    # 41,000 distinct characters: a 4-gram's code approaches 2**61, so at most 7 documents share a sort.
+    # 41,000 distinct characters: a 4-gram's code approaches 2**62, so 6 documents share a sort.
     alphabet = [chr(0x4E00 + i) for i in range(20_900)] + [chr(0x20000 + i) for i in range(20_100)]
     texts = ["".join(alphabet[i::20]) + alphabet[-1] * 3 for i in range(20)]
     model = CharNgramTfidf((3, 4), min_df=1)
@@ -208,3 +208,8 @@ def test_documents_are_counted_a_few_at_a_time_when_their_keys_would_not_fit_in_
     assert len(model.chars_) == len(alphabet) and int(model.codes_.max()) > 2**64 // 20
     again = model.transform(texts)
     assert (again != fitted).nnz == 0 and again.shape == (20, model.n_features)
+    # Whole sorts of documents without a known n-gram (empty, or unknown characters) are empty rows.
+    blanks = [""] * 7 + ["☃☃☃☃"] * 7
+    mixed = model.transform(blanks + texts[:3] + blanks)
+    assert mixed.shape == (31, model.n_features)
+    assert (mixed[14:17] != fitted[:3]).nnz == 0 and mixed[:14].nnz == 0 and mixed[17:].nnz == 0

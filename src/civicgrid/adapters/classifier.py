@@ -31,8 +31,8 @@ from sklearn.svm import LinearSVC
 
 from civicgrid.adapters.ngrams import CharNgramTfidf, LeadTfidf, WordNgramTfidf, split_words
 
-# 3: may hold a LeadTfidf block; 2: n-grams by CharNgramTfidf and WordNgramTfidf; 1: scikit-learn's
-# TfidfVectorizer. Models of every format load.
+# 3: holds a LeadTfidf block; 2: n-grams by CharNgramTfidf and WordNgramTfidf (models without a lead are
+# still written so); 1: scikit-learn's TfidfVectorizer. Models of every format load.
 FORMAT_VERSION = 3
 _READABLE_FORMATS = (1, 2, 3)
 _MAGIC = "civicgrid.TextClassifier"
@@ -288,11 +288,17 @@ class TextClassifier:
         self._require_fitted()
         import sklearn
 
+        hyperparams, written_as = self.hyperparams, FORMAT_VERSION
+        if self.lead is None:
+            # Without a lead block the model is one that format 2 describes: so written, the release before
+            # this one reads it too (a rollback keeps its models).
+            del hyperparams["lead"], hyperparams["lead_weight"]
+            written_as = 2
         payload = {
             "magic": _MAGIC,
-            "format": FORMAT_VERSION,
+            "format": written_as,
             "sklearn": sklearn.__version__,
-            "hyperparams": self.hyperparams,
+            "hyperparams": hyperparams,
             "labels": self._labels,
             "temperature": self.temperature,
             "vectorizers": self._vectorizers,

@@ -126,17 +126,19 @@ class _NgramTfidf:
         rows, codes = self._coded([str(t) for t in texts])
         if len(codes) == 0:
             return self._weigh(sp.csr_matrix((len(texts), len(self.codes_))))
-        # Documents are taken as many at once as keep code * documents + row within 64 bits: all of them,
-        # but for 4-grams of a very large alphabet.
+        # Documents are taken as many at once as keep code * documents + row within 64 bits: a batch of
+        # reports at once, but thousands of documents of 4-grams, or one or a few of a very large alphabet.
         at_once = 2**64 // (int(codes.max()) + 1)
         if at_once >= len(texts):
             return self._weigh(self._known_counts(rows, codes, len(texts)))
-        parts = []
-        for start in range(0, len(texts), at_once):
-            mine = (rows >= start) & (rows < start + at_once)  # rows rise within each n, not overall
-            parts.append(
-                self._known_counts(rows[mine] - start, codes[mine], min(at_once, len(texts) - start))
-            )
+        order = np.argsort(rows, kind="stable")  # rows rise within each n, not overall
+        rows, codes = rows[order], codes[order]
+        starts = range(0, len(texts), at_once)
+        bounds = np.searchsorted(rows, [*starts, len(texts)])
+        parts = [
+            self._known_counts(rows[lo:hi] - start, codes[lo:hi], min(at_once, len(texts) - start))
+            for start, lo, hi in zip(starts, bounds[:-1], bounds[1:], strict=True)
+        ]
         return self._weigh(sp.vstack(parts, format="csr"))
 
     def _known_counts(self, rows: IntArray, codes: NDArray[np.uint64], n_docs: int) -> sp.csr_matrix:
@@ -144,9 +146,12 @@ class _NgramTfidf:
 
         One sort of the keys code * documents + row puts each document's repeats of an n-gram side by side
         and the n-grams in order, so the vocabulary is searched once per distinct (n-gram, document) in
-        one direction, which the CPU's caches like: about 2.5 times faster than sorting the codes, looking
-        every occurrence up and summing the duplicates in a sparse matrix.
+        one direction, which the CPU's caches like. For B's 1,842 first-fold messages this counting takes
+        0.17 s against 0.42 s for sorting the codes, looking every occurrence up and summing the duplicates
+        in a sparse matrix.
         """
+        if len(codes) == 0:
+            return sp.csr_matrix((n_docs, len(self.codes_)))
         keys = codes * np.uint64(n_docs) + rows.astype(np.uint64)
         keys.sort()
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
