@@ -127,7 +127,7 @@ class _NgramTfidf:
         if len(codes) == 0:
             return self._weigh(sp.csr_matrix((len(texts), len(self.codes_))))
         # Documents are taken as many at once as keep code * documents + row within 64 bits: a batch of
-        # reports at once, but thousands of documents of 4-grams, or one or a few of a very large alphabet.
+        # reports at once; for 4-grams some tens of thousands, or only a few for a very large alphabet.
         at_once = 2**64 // (int(codes.max()) + 1)
         if at_once >= len(texts):
             return self._weigh(self._known_counts(rows, codes, len(texts)))
