@@ -324,9 +324,5 @@ class LeadTfidf:
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         return sp.csr_matrix(self.chars.fit_transform(self._leads(texts)) * self.weight)
 
-    def fit(self, texts: Sequence[str]) -> LeadTfidf:
-        self.fit_transform(texts)
-        return self
-
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         return sp.csr_matrix(self.chars.transform(self._leads(texts)) * self.weight)
